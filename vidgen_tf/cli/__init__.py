@@ -1,0 +1,1 @@
+"""The `vidgen` command-line interface; thin wrappers over the library."""

@@ -1,0 +1,356 @@
+"""tf.data pipelines: a folder of videos, prepared TFRecord shards, or a built-in dataset.
+
+Every pipeline yields dicts of float32 clips in [-1, 1], channels-last:
+    {"video": (frames, size, size, 3), "first_frame": (size, size, 3),
+     "label": int32 () [if labelled], "caption": string () [if captioned]}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from vidgen_tf.data.builtin import BUILTIN_DATASETS, make_builtin
+from vidgen_tf.data.folder import FolderScan, clip_span, scan_video_folder
+from vidgen_tf.data.video_io import read_video
+from vidgen_tf.errors import VideoReadError, VidgenError
+
+logger = logging.getLogger(__name__)
+
+AUTOTUNE = tf.data.AUTOTUNE
+PREPARED_METADATA = "dataset.json"
+
+
+def to_model_range(video: tf.Tensor) -> tf.Tensor:
+    """uint8 [0, 255] -> float32 [-1, 1]; the graph twin of `pixels.uint8_to_float`."""
+    return tf.cast(video, tf.float32) / 127.5 - 1.0
+
+
+def _add_first_frame(element: dict) -> dict:
+    element["first_frame"] = element["video"][0]
+    return element
+
+
+# --------------------------------------------------------------------------- folder of videos
+
+
+class _DecodeFailures:
+    """Files that failed while decoding inside the pipeline: one warning each, and a count."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reasons: dict[str, str] = {}
+
+    def report(self, path: str, reason: str) -> None:
+        with self._lock:
+            if path in self.reasons:
+                return
+            self.reasons[path] = reason
+            count = len(self.reasons)
+        logger.warning("skipping %s: %s (%d file(s) skipped while decoding so far)",
+                       path, reason, count)
+
+
+DECODE_FAILURES = _DecodeFailures()
+
+
+def _decode_clip(path: str, num_frames: int, fps: float, frames: int, stride: int, size: int,
+                 random_start: bool, draw: int) -> np.ndarray | None:
+    """A (frames, size, size, 3) uint8 clip, or None (after one warning) if the file fails."""
+    span = clip_span(frames, stride)
+    start = int(draw % (num_frames - span + 1)) if random_start and num_frames > span else 0
+    try:
+        video = read_video(path, stride=stride, max_frames=frames, start_time=start / fps,
+                           size=size)
+        if len(video) < frames:
+            # The header over-estimated the length: fall back to the last full window.
+            video = read_video(path, size=size)[::stride][-frames:]
+        if len(video) < frames:
+            raise VideoReadError(path, f"too short: {len(video) * stride} frames decoded, "
+                                       f"a clip needs {span}")
+        return video
+    except VideoReadError as exc:
+        DECODE_FAILURES.report(exc.path, exc.reason)
+        return None
+
+
+def video_folder_dataset(
+    root: str | os.PathLike,
+    *,
+    frames: int = 16,
+    size: int = 64,
+    stride: int = 1,
+    random_start: bool = True,
+    labels: bool = False,
+    captions: bool = False,
+    shuffle: bool = True,
+    repeat: bool = True,
+    seed: int | None = None,
+    batch_size: int | None = None,
+    drop_remainder: bool = True,
+    num_parallel_calls: int = AUTOTUNE,
+    scan: FolderScan | None = None,
+) -> tf.data.Dataset:
+    """Clips decoded on the fly from a folder of videos (searched recursively).
+
+    Args:
+        root: the folder. Class labels come from first-level subfolders (sorted names).
+        frames: frames per clip. size: clips are resized (shorter side) and center-cropped
+            to `size x size`. stride: keep every `stride`-th source frame.
+        random_start: a random window per visit (deterministic for a seed); else the first
+            frames.
+        labels / captions: add "label" (int32, index into the sorted class names) and
+            "caption" (from a sidecar .txt) to each element.
+        shuffle / repeat / seed: file order is reshuffled every epoch; repeat forever.
+        batch_size: batch the elements (None leaves them unbatched).
+        scan: a previous `scan_video_folder` result to reuse.
+
+    Bad files never stop an epoch: the scan skips unreadable, empty, non-video and too-short
+    files with one warning each and a summary, and a file that fails later while decoding is
+    dropped from the stream with one warning. A folder with no usable video raises
+    VidgenError.
+
+    Returns:
+        A tf.data.Dataset of dicts, channels-last float32 in [-1, 1]:
+        {"video": (frames, size, size, 3), "first_frame": (size, size, 3), ...}.
+
+    Example:
+        >>> ds = video_folder_dataset("clips/", frames=16, size=64, batch_size=8)  # doctest: +SKIP
+    """
+    span = clip_span(frames, stride)
+    if size < 1:
+        raise ValueError(f"size must be >= 1; received size={size}")
+    if scan is None:
+        scan = scan_video_folder(root, labels=labels, captions=captions, min_frames=span)
+    scan.require_usable()
+    records = scan.records
+    paths = tf.constant([r.path for r in records])
+    table = tf.data.Dataset.from_tensor_slices({
+        "path": paths,
+        "num_frames": tf.constant([r.num_frames for r in records], tf.int64),
+        "fps": tf.constant([r.fps for r in records], tf.float64),
+        "label": tf.constant([r.label if r.label is not None else -1 for r in records],
+                             tf.int32),
+        "caption": tf.constant([r.caption or "" for r in records]),
+    })
+    ds = table
+    if shuffle:
+        ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    draws = tf.data.Dataset.random(seed=seed if seed is not None else None)
+    ds = tf.data.Dataset.zip(ds, draws)
+
+    def decode(path, num_frames, fps, draw):
+        video = _decode_clip(path.decode(), int(num_frames), float(fps), frames, stride, size,
+                             random_start, int(draw))
+        if video is None:
+            return np.zeros((frames, size, size, 3), np.uint8), False
+        return video, True
+
+    def load(item, draw):
+        video, ok = tf.numpy_function(
+            decode, [item["path"], item["num_frames"], item["fps"], draw],
+            [tf.uint8, tf.bool], stateful=False,
+        )
+        video.set_shape((frames, size, size, 3))
+        ok.set_shape(())
+        element = {"video": to_model_range(video)}
+        if labels:
+            element["label"] = item["label"]
+        if captions:
+            element["caption"] = item["caption"]
+        return element, ok
+
+    ds = ds.map(load, num_parallel_calls=num_parallel_calls, deterministic=True)
+    ds = ds.filter(lambda element, ok: ok).map(lambda element, ok: _add_first_frame(element))
+    if batch_size:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(AUTOTUNE)
+
+
+# --------------------------------------------------------------------------- prepared TFRecords
+
+
+def _parse_spec():
+    return {
+        "video": tf.io.FixedLenFeature([], tf.string),
+        "frames": tf.io.FixedLenFeature([], tf.int64),
+        "size": tf.io.FixedLenFeature([], tf.int64),
+        "label": tf.io.FixedLenFeature([], tf.int64, default_value=-1),
+        "caption": tf.io.FixedLenFeature([], tf.string, default_value=""),
+    }
+
+
+def read_prepared_metadata(folder: str | os.PathLike) -> dict:
+    """The `dataset.json` written by `prepare_tfrecords`, or VidgenError if it is not there."""
+    meta_path = Path(folder) / PREPARED_METADATA
+    try:
+        return json.loads(meta_path.read_text())
+    except FileNotFoundError as exc:
+        raise VidgenError(f"{folder} is not a prepared dataset (no {PREPARED_METADATA})") from exc
+    except (OSError, ValueError) as exc:
+        raise VidgenError(f"{meta_path} is unreadable or not JSON: {exc}") from exc
+
+
+def tfrecord_dataset(
+    folder: str | os.PathLike,
+    *,
+    frames: int = 16,
+    size: int | None = None,
+    stride: int = 1,
+    random_start: bool = True,
+    labels: bool = False,
+    captions: bool = False,
+    shuffle: bool = True,
+    repeat: bool = True,
+    seed: int | None = None,
+    batch_size: int | None = None,
+    drop_remainder: bool = True,
+    shuffle_buffer: int = 256,
+) -> tf.data.Dataset:
+    """Clips from TFRecord shards written by `vidgen data prepare` (decode once, train fast).
+
+    Same arguments and element structure as `video_folder_dataset`. `size` defaults to the
+    prepared size; another size is resized in the graph. Videos shorter than the clip span
+    were counted at prepare time and are filtered out here with one summary warning.
+    """
+    meta = read_prepared_metadata(folder)
+    span = clip_span(frames, stride)
+    stored_size = int(meta["size"])
+    size = stored_size if size is None else size
+    if labels and not meta.get("class_names"):
+        raise VidgenError(f"{folder} was prepared without class subfolders, so it has no labels")
+    lengths = meta.get("frames_per_clip", [])
+    too_short = sum(1 for n in lengths if n < span)
+    if too_short == len(lengths):
+        raise VidgenError(
+            f"no clip in {folder} has the {span} frames a clip needs (frames={frames}, "
+            f"stride={stride}); the longest has {max(lengths, default=0)}"
+        )
+    if too_short:
+        logger.warning("%d of %d prepared clips are shorter than %d frames and are skipped",
+                       too_short, len(lengths), span)
+    shards = sorted(str(p) for p in Path(folder).glob("*.tfrecord"))
+    if not shards:
+        raise VidgenError(f"{folder} has {PREPARED_METADATA} but no .tfrecord shards")
+    files = tf.data.Dataset.from_tensor_slices(shards)
+    if shuffle:
+        files = files.shuffle(len(shards), seed=seed, reshuffle_each_iteration=True)
+    ds = files.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(shards)),
+                          num_parallel_calls=AUTOTUNE, deterministic=True)
+    ds = ds.map(lambda x: tf.io.parse_single_example(x, _parse_spec()),
+                num_parallel_calls=AUTOTUNE)
+    ds = ds.filter(lambda ex: ex["frames"] >= span)
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = tf.data.Dataset.zip(ds, tf.data.Dataset.random(seed=seed))
+
+    def load(ex, draw):
+        video = tf.io.decode_raw(ex["video"], tf.uint8)
+        video = tf.reshape(video, tf.stack([ex["frames"], stored_size, stored_size, 3]))
+        starts = ex["frames"] - span + 1
+        start = draw % starts if random_start else tf.constant(0, tf.int64)
+        video = video[start:start + span:stride]
+        video.set_shape((frames, stored_size, stored_size, 3))
+        video = to_model_range(video)
+        if size != stored_size:
+            video = tf.image.resize(video, (size, size), antialias=True)
+        element = {"video": video}
+        if labels:
+            element["label"] = tf.cast(ex["label"], tf.int32)
+        if captions:
+            element["caption"] = ex["caption"]
+        return _add_first_frame(element)
+
+    ds = ds.map(load, num_parallel_calls=AUTOTUNE, deterministic=True)
+    if batch_size:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(AUTOTUNE)
+
+
+# --------------------------------------------------------------------------- built-in datasets
+
+
+def builtin_dataset(
+    name: str,
+    *,
+    frames: int | None = None,
+    size: int | None = None,
+    seed: int = 0,
+    num: int | None = None,
+    split: str = "train",
+    mnist_path: str | None = None,
+    shuffle: bool = True,
+    repeat: bool = True,
+    batch_size: int | None = None,
+    drop_remainder: bool = True,
+) -> tf.data.Dataset:
+    """A built-in procedural dataset ("shapes" or "moving_mnist") as a tf.data pipeline.
+
+    With `num=None` every element is a fresh clip (index 0, 1, 2, ...; an endless stream, so
+    `repeat` and `shuffle` do not apply). With `num` set, the same `num` clips are visited
+    in a new order every epoch. Elements carry "video", "first_frame", "label" and "caption".
+    """
+    source = make_builtin(name, frames=frames, size=size, seed=seed, num=num, split=split,
+                          mnist_path=mnist_path)
+    if num is None:
+        indices = tf.data.Dataset.counter()
+    else:
+        indices = tf.data.Dataset.range(num)
+        if shuffle:
+            indices = indices.shuffle(num, seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            indices = indices.repeat()
+    t, s = source.frames, source.size
+
+    def make(index):
+        clip = source.clip(int(index))
+        return clip["video"], np.int32(clip["label"]), clip["caption"]
+
+    def load(index):
+        video, label, caption = tf.numpy_function(
+            make, [index], [tf.uint8, tf.int32, tf.string], stateful=False)
+        video.set_shape((t, s, s, 3))
+        label.set_shape(())
+        caption.set_shape(())
+        return _add_first_frame(
+            {"video": to_model_range(video), "label": label, "caption": caption})
+
+    ds = indices.map(load, num_parallel_calls=AUTOTUNE, deterministic=True)
+    if batch_size:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(AUTOTUNE)
+
+
+# --------------------------------------------------------------------------- one entry point
+
+
+def load_dataset(data: str, *, frames: int | None = None, size: int | None = None,
+                 **kwargs) -> tf.data.Dataset:
+    """The pipeline for `--data`: a built-in name, a prepared TFRecord folder, or a video folder.
+
+    Keyword arguments go to `builtin_dataset`, `tfrecord_dataset` or `video_folder_dataset`.
+    """
+    if data in BUILTIN_DATASETS:
+        return builtin_dataset(data, frames=frames, size=size, **kwargs)
+    path = Path(data)
+    if not path.exists():
+        raise VidgenError(
+            f"data {data!r} is neither a built-in dataset ({', '.join(sorted(BUILTIN_DATASETS))})"
+            " nor an existing folder"
+        )
+    for key in ("num", "split", "mnist_path"):
+        kwargs.pop(key, None)
+    frames = frames or 16
+    if (path / PREPARED_METADATA).exists():
+        return tfrecord_dataset(path, frames=frames, size=size, **kwargs)
+    return video_folder_dataset(path, frames=frames, size=size or 64, **kwargs)

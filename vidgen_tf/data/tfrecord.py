@@ -1,0 +1,126 @@
+"""Decode a folder of videos once into TFRecord shards (`vidgen data prepare`)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from vidgen_tf.data.folder import find_video_files, scan_video_folder
+from vidgen_tf.data.pipeline import PREPARED_METADATA
+from vidgen_tf.data.video_io import read_video
+from vidgen_tf.errors import VideoReadError, VidgenError
+
+logger = logging.getLogger(__name__)
+
+
+def _example(video: np.ndarray, label: int, caption: str) -> bytes:
+    feature = {
+        "video": tf.train.Feature(bytes_list=tf.train.BytesList(value=[video.tobytes()])),
+        "frames": tf.train.Feature(int64_list=tf.train.Int64List(value=[video.shape[0]])),
+        "size": tf.train.Feature(int64_list=tf.train.Int64List(value=[video.shape[1]])),
+        "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+        "caption": tf.train.Feature(bytes_list=tf.train.BytesList(value=[caption.encode()])),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def prepare_tfrecords(
+    src: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    size: int = 64,
+    max_frames: int | None = None,
+    min_frames: int = 1,
+    clips_per_shard: int = 256,
+    seed: int = 0,
+    workers: int = 2,
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Decode every usable video under `src` once, resized and center-cropped to `size`.
+
+    Each TFRecord example holds a whole video as raw uint8 `(frames, size, size, 3)` (capped at
+    `max_frames`), its label (first-level subfolder, when the videos sit in class subfolders)
+    and its caption (sidecar .txt). Clip windows are cut at training time, so one prepared
+    folder serves any clip length up to the stored length.
+
+    The output is written to a temporary folder next to `out` and renamed at the end: an
+    interrupted run leaves no folder that `tfrecord_dataset` would accept.
+
+    Returns:
+        The metadata written to `out/dataset.json`.
+    """
+    src, out = Path(src), Path(out)
+    if size < 1:
+        raise ValueError(f"size must be >= 1; received size={size}")
+    if clips_per_shard < 1:
+        raise ValueError(f"clips_per_shard must be >= 1; received clips_per_shard={clips_per_shard}")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise VidgenError(f"output folder {out} exists and is not empty; pass --overwrite")
+    files = find_video_files(src) if src.is_dir() else []
+    labelled = bool(files) and all(len(f.relative_to(src).parts) > 1 for f in files)
+    scan = scan_video_folder(src, labels=labelled, captions=True, min_frames=min_frames,
+                             warn=True)
+    scan.require_usable()
+    records = list(scan.records)
+    np.random.default_rng(seed).shuffle(records)  # mix classes across shards
+
+    def decode(record):
+        try:
+            return record, read_video(record.path, max_frames=max_frames, size=size), None
+        except VideoReadError as exc:
+            return record, None, exc.reason
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    num_shards = max(1, -(-len(records) // clips_per_shard))
+    writers = [tf.io.TFRecordWriter(str(tmp / f"clips-{i:05d}-of-{num_shards:05d}.tfrecord"))
+               for i in range(num_shards)]
+    lengths, skipped = [], [{"path": s.path, "reason": s.reason} for s in scan.skipped]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for record, video, reason in pool.map(decode, records):
+                if video is None:
+                    logger.warning("skipping %s: %s", record.path, reason)
+                    skipped.append({"path": record.path, "reason": reason})
+                else:
+                    label = record.label if record.label is not None else -1
+                    writers[len(lengths) % num_shards].write(
+                        _example(video, label, record.caption or ""))
+                    lengths.append(int(video.shape[0]))
+                if progress is not None:
+                    progress(1)
+        for writer in writers:
+            writer.close()
+        if not lengths:
+            raise VidgenError(f"no video in {src} could be decoded")
+        meta = {
+            "format": "vidgen_tf.prepared/1",
+            "source": str(src.resolve()),
+            "size": size,
+            "max_frames": max_frames,
+            "num_clips": len(lengths),
+            "num_shards": num_shards,
+            "class_names": list(scan.class_names) if scan.class_names else None,
+            "frames_per_clip": lengths,
+            "skipped": skipped,
+        }
+        (tmp / PREPARED_METADATA).write_text(json.dumps(meta, indent=1))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        for writer in writers:
+            writer.close()
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return meta
