@@ -56,8 +56,8 @@ class FolderScan:
         return {name: counts.get(name, 0) for name in names}
 
     def skip_reasons(self) -> Counter:
-        """How many files were skipped for each kind of reason (the text before any colon)."""
-        return Counter(item.reason.split(":")[0] for item in self.skipped)
+        """How many files were skipped for each kind of reason (the text before any detail)."""
+        return Counter(item.reason.split(":")[0].split(" (")[0] for item in self.skipped)
 
     def summary(self) -> str:
         total = len(self.records) + len(self.skipped)

@@ -80,7 +80,9 @@ def _open(path: str | os.PathLike):
     try:
         container = av.open(path, mode="r")
     except av.error.InvalidDataError as exc:
-        raise VideoReadError(path, "not a video FFmpeg can read (invalid data)") from exc
+        raise VideoReadError(
+            path, "not a readable video (invalid data: not a video format, or truncated)"
+        ) from exc
     except av.error.FFmpegError as exc:
         raise VideoReadError(path, f"cannot be opened by FFmpeg: {exc.strerror or exc}") from exc
     except (OSError, ValueError) as exc:

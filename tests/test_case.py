@@ -1,0 +1,81 @@
+"""Shared test helpers: videos written independently of vidgen_tf, bad files, subprocess checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def moving_bar_video(frames: int = 12, height: int = 32, width: int = 32) -> np.ndarray:
+    """uint8 (frames, height, width, 3): a white vertical bar moving right on grey; smooth
+    enough that lossy codecs keep it within a few levels."""
+    video = np.full((frames, height, width, 3), 64, np.uint8)
+    for t in range(frames):
+        x = (2 * t) % max(1, width - 6)
+        video[t, :, x:x + 6] = (240, 200, 40)
+    return video
+
+
+def encode_with_pyav(path: Path, video: np.ndarray, codec: str, fps: int = 10,
+                     pix_fmt: str = "yuv420p", fmt: str | None = None) -> Path:
+    """Write `video` with PyAV directly: an encoder independent of vidgen_tf.write_video."""
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = video.shape[2], video.shape[1], pix_fmt
+        for image in video:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return Path(path)
+
+
+def make_bad_files(folder: Path, good_video: np.ndarray) -> dict[str, str]:
+    """Write one file of each kind of bad input into `folder`; return name -> expected reason
+    fragment."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "empty.mp4").write_bytes(b"")
+    (folder / "notes.mp4").write_text("this is not a video\n" * 20)
+    full = encode_with_pyav(folder / "full_tmp.mp4", good_video, "libx264")
+    data = full.read_bytes()
+    full.unlink()
+    (folder / "truncated.mp4").write_bytes(data[: len(data) // 2])
+    short = encode_with_pyav(folder / "short.webm", good_video[:3], "libvpx-vp9")
+    del short
+    odd = encode_with_pyav(folder / "odd_tmp.avi", good_video, "mpeg4")
+    (folder / "odd_codec.avi").write_bytes(odd.read_bytes().replace(b"FMP4", b"QQQQ"))
+    odd.unlink()
+    os.symlink(folder / "does-not-exist.mp4", folder / "dangling.mkv")
+    return {
+        "empty.mp4": "empty file",
+        "notes.mp4": "not a readable video",
+        "truncated.mp4": "not a readable video",
+        "short.webm": "too short",
+        "odd_codec.avi": "codec is not supported",
+        "dangling.mkv": "broken symlink",
+    }
+
+
+def run_python(code: str, env: dict | None = None, timeout: int = 120) -> dict:
+    """Run `code` in a fresh interpreter; it must print one JSON object as its last line."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"subprocess failed ({result.returncode}):\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run `vidgen ARGS...` as a user would, in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "vidgen_tf.cli.main", *args], capture_output=True, text=True,
+        timeout=timeout,
+    )
