@@ -70,8 +70,8 @@ def test_empty_or_unusable_folders_are_clear_errors(tmp_path):
     with pytest.raises(VidgenError, match="not found"):
         scan_video_folder(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(VidgenError, match="no video files found in .*empty"):
+    with pytest.raises(VidgenError, match=r"no video files found in .*empty"):
         scan_video_folder(tmp_path / "empty").require_usable()
     make_bad_files(tmp_path / "bad", moving_bar_video(frames=12))
-    with pytest.raises(VidgenError, match="no usable video in .*bad: all 6 video files"):
+    with pytest.raises(VidgenError, match=r"no usable video in .*bad: all 6 video files"):
         scan_video_folder(tmp_path / "bad", min_frames=8, warn=False).require_usable()

@@ -173,9 +173,9 @@ def test_env_var_is_the_source(tmp_path, monkeypatch):
 
 def test_missing_or_malformed_npz_names_the_file(tmp_path):
     missing = tmp_path / "absent.npz"
-    with pytest.raises(VidgenError, match="absent.npz not found"):
+    with pytest.raises(VidgenError, match=r"absent\.npz not found"):
         load_mnist("train", str(missing))
-    with pytest.raises(VidgenError, match="absent.npz"):
+    with pytest.raises(VidgenError, match=r"absent\.npz"):
         MovingMNIST(mnist_path=str(missing)).clip(0)
     partial = tmp_path / "partial.npz"
     np.savez(partial, x_train=np.zeros((2, 28, 28), np.uint8), y_train=np.zeros(2, np.uint8))
@@ -187,7 +187,7 @@ def test_missing_or_malformed_npz_names_the_file(tmp_path):
         load_mnist("train", str(wrong))
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"not a zip")
-    with pytest.raises(VidgenError, match="garbage.npz"):
+    with pytest.raises(VidgenError, match=r"garbage\.npz"):
         load_mnist("train", str(garbage))
 
 

@@ -1,4 +1,4 @@
-"""tf.data pipelines: built-in, folder (with bad files), and TFRecord shards agree and never crash."""
+"""tf.data pipelines: built-in, folder (with bad files) and TFRecord shards agree, never crash."""
 
 import json
 import logging
@@ -51,7 +51,8 @@ def test_builtin_shapes_pipeline_matches_the_numpy_source():
         assert int(batch["label"][i]) == clip["label"]
         assert batch["caption"][i].numpy().decode() == clip["caption"]
     np.testing.assert_array_equal(batch["first_frame"], batch["video"][:, 0])
-    assert -1.0 <= float(tf.reduce_min(batch["video"])) and float(tf.reduce_max(batch["video"])) <= 1.0
+    assert -1.0 <= float(tf.reduce_min(batch["video"]))
+    assert float(tf.reduce_max(batch["video"])) <= 1.0
 
 
 def test_folder_pipeline_skips_bad_files_without_crashing(messy_folder, caplog):

@@ -96,7 +96,7 @@ def test_motion_follows_label_and_stays_inside_for_every_class():
         background = np.asarray(BACKGROUND, dtype=np.uint8)
         for border in (video[:, 0], video[:, -1], video[:, :, 0], video[:, :, -1]):
             assert (border == background).all(), f"clip {index} touches the border"
-        masses, centroids = zip(*(_mass_and_centroid(frame) for frame in video))
+        masses, centroids = zip(*(_mass_and_centroid(frame) for frame in video), strict=False)
         # The whole shape is visible in every frame, so its mass stays the same.
         np.testing.assert_allclose(masses, masses[0], rtol=0.05)
         centroids = np.array(centroids)

@@ -50,6 +50,9 @@ def run_data(args) -> int:
         if getattr(args, flag) < 1:
             raise VidgenError(f"--{flag.replace('_', '-')} must be >= 1; received "
                               f"{getattr(args, flag)}")
+    from vidgen_tf.cli.tf_quiet import import_tensorflow
+
+    import_tensorflow(getattr(args, "verbose", False))
     from vidgen_tf.data.pipeline import load_dataset
 
     ds = load_dataset(args.data, frames=args.frames, size=args.size, stride=args.stride,

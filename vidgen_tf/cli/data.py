@@ -130,7 +130,13 @@ def _print_inspect(scan, counts: dict[str, int], labelled: bool) -> None:
 
 
 def run_prepare(args) -> int:
+    from vidgen_tf.cli.tf_quiet import import_tensorflow
     from vidgen_tf.data.folder import find_video_files
+    from vidgen_tf.errors import VidgenError
+
+    if not Path(args.src).is_dir():
+        raise VidgenError(f"source folder not found: {args.src}")
+    import_tensorflow(getattr(args, "verbose", False))
     from vidgen_tf.data.tfrecord import prepare_tfrecords
 
     start = time.perf_counter()

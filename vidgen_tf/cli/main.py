@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vidgen_tf {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         importlib.import_module(module).add_parser(subparsers, common)
     for name, (text, issue) in PLANNED.items():
         sub = subparsers.add_parser(name, parents=[common], help=f"{text} (planned, #{issue})",
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         _report(str(exc) or type(exc).__name__)
         return 2
-    except Exception as exc:  # noqa: BLE001 - the CLI never shows a bare traceback
+    except Exception as exc:
         if verbose:
             traceback.print_exc()
         _report(f"unexpected {type(exc).__name__}: {exc} (rerun with --verbose for details)")

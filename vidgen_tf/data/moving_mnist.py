@@ -110,7 +110,8 @@ class MovingMNIST:
         self.num_digits = _check_int("num_digits", num_digits, 1)
         if split not in SPLITS:
             raise ValueError(
-                f"split must be one of {', '.join(SPLITS)} for moving_mnist; received split={split!r}"
+                f"split must be one of {', '.join(SPLITS)} for moving_mnist; "
+                f"received split={split!r}"
             )
         self.split = split
         self.seed = _check_int("seed", seed, 0)
@@ -151,7 +152,7 @@ class MovingMNIST:
         corners = np.rint(bounce_trajectory(start, velocity, self.frames, room)).astype(np.int64)
         canvas = np.zeros((self.frames, self.size, self.size), dtype=np.uint8)
         for t in range(self.frames):
-            for digit, (row, col) in zip(chosen, corners[t]):
+            for digit, (row, col) in zip(chosen, corners[t], strict=False):
                 window = canvas[t, row : row + DIGIT_SIZE, col : col + DIGIT_SIZE]
                 np.maximum(window, images[digit], out=window)
         video = np.repeat(canvas[..., None], 3, axis=-1)

@@ -168,8 +168,14 @@ def video_folder_dataset(
             element["caption"] = item["caption"]
         return element, ok
 
+    def decoded_ok(element, ok):
+        return ok
+
+    def finish(element, ok):
+        return _add_first_frame(element)
+
     ds = ds.map(load, num_parallel_calls=num_parallel_calls, deterministic=True)
-    ds = ds.filter(lambda element, ok: ok).map(lambda element, ok: _add_first_frame(element))
+    ds = ds.filter(decoded_ok).map(finish)
     if batch_size:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return ds.prefetch(AUTOTUNE)
@@ -245,9 +251,13 @@ def tfrecord_dataset(
         files = files.shuffle(len(shards), seed=seed, reshuffle_each_iteration=True)
     ds = files.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(shards)),
                           num_parallel_calls=AUTOTUNE, deterministic=True)
-    ds = ds.map(lambda x: tf.io.parse_single_example(x, _parse_spec()),
-                num_parallel_calls=AUTOTUNE)
-    ds = ds.filter(lambda ex: ex["frames"] >= span)
+    def parse(record):
+        return tf.io.parse_single_example(record, _parse_spec())
+
+    def long_enough(example):
+        return example["frames"] >= span
+
+    ds = ds.map(parse, num_parallel_calls=AUTOTUNE).filter(long_enough)
     if shuffle:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
@@ -335,12 +345,19 @@ def builtin_dataset(
 
 
 def load_dataset(data: str, *, frames: int | None = None, size: int | None = None,
-                 **kwargs) -> tf.data.Dataset:
+                 stride: int = 1, **kwargs) -> tf.data.Dataset:
     """The pipeline for `--data`: a built-in name, a prepared TFRecord folder, or a video folder.
 
-    Keyword arguments go to `builtin_dataset`, `tfrecord_dataset` or `video_folder_dataset`.
+    Keyword arguments go to `builtin_dataset`, `tfrecord_dataset` or `video_folder_dataset`;
+    ones that do not apply to the chosen source (e.g. `split` for a folder, `labels` for a
+    built-in dataset, which always has labels) are ignored.
     """
     if data in BUILTIN_DATASETS:
+        if stride != 1:
+            raise VidgenError(f"stride applies to video files; built-in dataset {data!r} "
+                              f"generates every frame (received stride={stride})")
+        for key in ("random_start", "labels", "captions"):
+            kwargs.pop(key, None)
         return builtin_dataset(data, frames=frames, size=size, **kwargs)
     path = Path(data)
     if not path.exists():
@@ -352,5 +369,5 @@ def load_dataset(data: str, *, frames: int | None = None, size: int | None = Non
         kwargs.pop(key, None)
     frames = frames or 16
     if (path / PREPARED_METADATA).exists():
-        return tfrecord_dataset(path, frames=frames, size=size, **kwargs)
-    return video_folder_dataset(path, frames=frames, size=size or 64, **kwargs)
+        return tfrecord_dataset(path, frames=frames, size=size, stride=stride, **kwargs)
+    return video_folder_dataset(path, frames=frames, size=size or 64, stride=stride, **kwargs)

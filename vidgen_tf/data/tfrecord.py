@@ -63,7 +63,8 @@ def prepare_tfrecords(
     if size < 1:
         raise ValueError(f"size must be >= 1; received size={size}")
     if clips_per_shard < 1:
-        raise ValueError(f"clips_per_shard must be >= 1; received clips_per_shard={clips_per_shard}")
+        raise ValueError(
+            f"clips_per_shard must be >= 1; received clips_per_shard={clips_per_shard}")
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise VidgenError(f"output folder {out} exists and is not empty; pass --overwrite")
     files = find_video_files(src) if src.is_dir() else []

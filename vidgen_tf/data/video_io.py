@@ -51,6 +51,7 @@ class VideoInfo:
 def _import_av():
     try:
         import av
+        import av.filter
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise VidgenError(
             "PyAV is not installed; install it with `pip install av` "
@@ -107,7 +108,7 @@ def _stream_info(path: str, container, stream) -> VideoInfo:
         duration_s = container.duration / 1_000_000
     num_frames = stream.frames or None
     if num_frames is None and duration_s and fps:
-        num_frames = int(round(duration_s * fps))
+        num_frames = round(duration_s * fps)
     ctx = stream.codec_context
     return VideoInfo(
         path=path,
@@ -135,7 +136,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
 def _scaled_size(width: int, height: int, size: int) -> tuple[int, int]:
     """Width, height after resizing the shorter side to `size`, keeping the aspect ratio."""
     scale = size / min(width, height)
-    return max(size, int(round(width * scale))), max(size, int(round(height * scale)))
+    return max(size, round(width * scale)), max(size, round(height * scale))
 
 
 def _frame_to_array(frame, size: int | None) -> np.ndarray:
@@ -321,7 +322,8 @@ def write_video(
 
     Example:
         >>> import numpy as np
-        >>> write_video("/tmp/noise.mp4", np.zeros((8, 32, 32, 3), np.uint8), fps=8)  # doctest: +SKIP
+        >>> black = np.zeros((8, 32, 32, 3), np.uint8)
+        >>> write_video("/tmp/black.mp4", black, fps=8)  # doctest: +SKIP
     """
     path = Path(path)
     ext = path.suffix.lower()
@@ -368,7 +370,6 @@ def _write_mp4(path: Path, video: np.ndarray, fps: float, crf: int) -> None:
 
 def _write_gif(path: Path, video: np.ndarray, fps: float) -> None:
     av = _import_av()
-    import av.filter
 
     height, width = video.shape[1:3]
     time_base = Fraction(1, 100)  # gif delays are in hundredths of a second
@@ -392,7 +393,7 @@ def _write_gif(path: Path, video: np.ndarray, fps: float) -> None:
         ticks = 100.0 / fps
         for index, image in enumerate(video):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = int(round(index * ticks))
+            frame.pts = round(index * ticks)
             frame.time_base = time_base
             graph.push(frame)
         graph.push(None)

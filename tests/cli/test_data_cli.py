@@ -1,0 +1,103 @@
+"""`vidgen data` and `vidgen bench data` as a user runs them: files, reports, exit codes."""
+
+import json
+
+import numpy as np
+
+from tests.test_case import encode_with_pyav, make_bad_files, moving_bar_video, run_cli
+from vidgen_tf.data.shapes import ShapesDataset
+from vidgen_tf.data.video_io import read_video
+
+
+def test_synth_writes_class_folders_videos_and_captions_deterministically(tmp_path):
+    args = ["data", "synth", "--dataset", "shapes", "--num", "6", "--frames", "8", "--size", "32",
+            "--seed", "5"]
+    first = run_cli(*args, "--out", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr
+    assert "wrote 6 shapes clips" in first.stdout
+    run_cli(*args, "--out", str(tmp_path / "b"))
+    source = ShapesDataset(frames=8, size=32, seed=5)
+    videos = sorted((tmp_path / "a").rglob("*.mp4"))
+    assert len(videos) == 6
+    for path in videos:
+        index = int(path.stem)
+        clip = source.clip(index)
+        assert path.parent.name == source.class_names[clip["label"]]
+        assert path.with_suffix(".txt").read_text().strip() == clip["caption"]
+        decoded = read_video(path)
+        assert decoded.shape == (8, 32, 32, 3)
+        assert np.abs(decoded.astype(int) - clip["video"].astype(int)).mean() < 4.0
+        twin = tmp_path / "b" / path.relative_to(tmp_path / "a")
+        np.testing.assert_array_equal(read_video(twin), decoded)
+
+
+def test_synth_moving_mnist_gif(tmp_path):
+    result = run_cli("data", "synth", "--dataset", "moving_mnist", "--num", "2", "--frames", "5",
+                     "--format", "gif", "--out", str(tmp_path / "mm"))
+    assert result.returncode == 0, result.stderr
+    gifs = sorted((tmp_path / "mm").rglob("*.gif"))
+    assert len(gifs) == 2 and read_video(gifs[0]).shape == (5, 64, 64, 3)
+
+
+def test_user_errors_are_one_line_with_exit_2_and_no_traceback(tmp_path):
+    cases = [
+        (("data", "synth", "--dataset", "cubes", "--out", str(tmp_path / "x")),
+         "choose one of: moving_mnist, shapes"),
+        (("data", "synth", "--num", "0", "--out", str(tmp_path / "x")), "num must be >= 1"),
+        (("data", "inspect", str(tmp_path / "missing")), "not a folder"),
+        (("data", "prepare", str(tmp_path / "missing"), "--out", str(tmp_path / "p")),
+         "source folder not found"),
+        (("train",), "planned in issue #3"),
+    ]
+    for argv, message in cases:
+        result = run_cli(*argv)
+        assert result.returncode == 2, (argv, result.stderr)
+        assert message in result.stderr, (argv, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    verbose = run_cli("data", "inspect", str(tmp_path / "missing"), "--verbose")
+    assert verbose.returncode == 2 and "Traceback" in verbose.stderr
+
+
+def test_synth_refuses_to_overwrite_a_non_empty_folder(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    result = run_cli("data", "synth", "--num", "1", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "--overwrite" in result.stderr
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def test_inspect_reports_classes_and_skipped_files_and_exits_by_usability(tmp_path):
+    video = moving_bar_video(frames=12)
+    for cls in ("jump", "walk"):
+        (tmp_path / "d" / cls).mkdir(parents=True)
+        encode_with_pyav(tmp_path / "d" / cls / "0.mp4", video, "libx264")
+    expected = make_bad_files(tmp_path / "d" / "walk" / "bad", video)
+    result = run_cli("data", "inspect", str(tmp_path / "d"), "--frames", "8", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["per_class"] == {"jump": 1, "walk": 1}
+    reasons = {item["path"].rsplit("/", 1)[-1]: item["reason"] for item in report["skipped_files"]}
+    assert set(reasons) == set(expected)
+    text = run_cli("data", "inspect", str(tmp_path / "d"), "--frames", "8")
+    assert "empty file" in text.stdout and "walk" in text.stdout
+
+    only_bad = run_cli("data", "inspect", str(tmp_path / "d" / "walk" / "bad"), "--frames", "8")
+    assert only_bad.returncode == 1
+    assert "no usable video" in only_bad.stdout and "too short" in only_bad.stdout
+
+
+def test_prepare_then_bench_data_reports_clips_per_second(tmp_path):
+    synth = run_cli("data", "synth", "--num", "8", "--frames", "8", "--size", "32",
+                    "--out", str(tmp_path / "clips"))
+    assert synth.returncode == 0, synth.stderr
+    prepared = run_cli("data", "prepare", str(tmp_path / "clips"), "--out",
+                       str(tmp_path / "shards"), "--size", "32")
+    assert prepared.returncode == 0, prepared.stderr
+    assert "prepared 8 clips (8 classes" in prepared.stdout or "prepared 8 clips" in prepared.stdout
+    bench = run_cli("bench", "data", str(tmp_path / "shards"), "--frames", "8", "--size", "32",
+                    "--batch-size", "4", "--batches", "2", "--repeats", "2", "--warmup", "1",
+                    "--json")
+    assert bench.returncode == 0, bench.stderr
+    result = json.loads(bench.stdout.strip().splitlines()[-1])
+    assert result["clips_per_s"] > 0 and len(result["repeats"]) == 2
