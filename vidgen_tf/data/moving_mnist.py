@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import operator
 import os
-from collections.abc import Iterator
 
 import numpy as np
 
+from vidgen_tf.data.clip_source import ClipSource, check_int
 from vidgen_tf.data.mnist import DIGIT_SIZE, SPLITS, load_mnist
 
 # Srivastava et al. move each digit by this fraction of the free room per frame
 # (3.6 px/frame on the standard 64x64 canvas).
 STEP_FRACTION = 0.1
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    """Return `value` as an int; raise TypeError for a non-integer, ValueError below `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"{name} must be an integer >= {minimum} for moving_mnist; received {name}={value!r}"
-        )
-    if value < minimum:
-        raise ValueError(
-            f"{name} must be at least {minimum} for moving_mnist; received {name}={value}"
-        )
-    return int(value)
 
 
 def bounce_trajectory(
@@ -58,7 +44,7 @@ def bounce_trajectory(
     return path
 
 
-class MovingMNIST:
+class MovingMNIST(ClipSource):
     """Procedural Moving MNIST clips: digits bouncing in a square canvas.
 
     Follows Srivastava et al., "Unsupervised Learning of Video Representations using
@@ -95,6 +81,8 @@ class MovingMNIST:
         ((10, 64, 64, 3), 'uint8', 100)
     """
 
+    name = "moving_mnist"
+
     def __init__(
         self,
         frames: int = 20,
@@ -105,28 +93,23 @@ class MovingMNIST:
         num: int | None = None,
         mnist_path: str | os.PathLike | None = None,
     ):
-        self.frames = _check_int("frames", frames, 1)
-        self.size = _check_int("size", size, DIGIT_SIZE)
-        self.num_digits = _check_int("num_digits", num_digits, 1)
+        self.frames = check_int("frames", frames, 1, self.name)
+        self.size = check_int("size", size, DIGIT_SIZE, self.name)
+        self.num_digits = check_int("num_digits", num_digits, 1, self.name)
         if split not in SPLITS:
             raise ValueError(
                 f"split must be one of {', '.join(SPLITS)} for moving_mnist; "
                 f"received split={split!r}"
             )
         self.split = split
-        self.seed = _check_int("seed", seed, 0)
-        self.num = None if num is None else _check_int("num", num, 1)
+        self.seed = check_int("seed", seed, 0, self.name)
+        self.num = None if num is None else check_int("num", num, 1, self.name)
         self.mnist_path = mnist_path
         if self.num_digits == 1:
             self.class_names: tuple[str, ...] = tuple(str(a) for a in range(10))
         else:
             self.class_names = tuple(f"{a}{b}" for a in range(10) for b in range(10))
         self._digits: tuple[np.ndarray, np.ndarray] | None = None
-
-    @property
-    def num_classes(self) -> int:
-        """Number of labels: 10 for one digit, 100 for two or more."""
-        return len(self.class_names)
 
     @property
     def step(self) -> float:
@@ -165,35 +148,6 @@ class MovingMNIST:
             listed = ", ".join(str(c) for c in classes[:-1])
             caption = f"digits {listed} and {classes[-1]} bounce"
         return {"video": video, "label": label, "caption": caption}
-
-    def _check_index(self, index: int) -> int:
-        try:
-            index = operator.index(index)
-        except TypeError:
-            raise TypeError(f"index must be an integer; received {type(index).__name__}") from None
-        if index < 0 or (self.num is not None and index >= self.num):
-            bound = "unbounded" if self.num is None else f"num={self.num}"
-            raise IndexError(
-                f"index out of range for moving_mnist ({bound}); received index={index}"
-            )
-        return index
-
-    def __getitem__(self, index: int) -> dict:
-        index = operator.index(index)
-        if index < 0 and self.num is not None:
-            index += self.num
-        return self.clip(index)
-
-    def __len__(self) -> int:
-        if self.num is None:
-            raise TypeError("MovingMNIST with num=None is unbounded and has no length")
-        return self.num
-
-    def __iter__(self) -> Iterator[dict]:
-        index = 0
-        while self.num is None or index < self.num:
-            yield self.clip(index)
-            index += 1
 
     def __repr__(self) -> str:
         return (

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Iterator
-
 import numpy as np
+
+from vidgen_tf.data.clip_source import ClipSource, check_int
 
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle")
 DIRECTIONS: tuple[str, ...] = ("left", "right", "up", "down")
@@ -43,19 +42,6 @@ MAX_DRIFT_FRACTION = 0.5
 # then at most the shape radius from its centre (horizontal half-width 0.996 r).
 _TRIANGLE_CIRCUMRADIUS = 1.15
 _SQRT3_2 = float(np.sqrt(3.0) / 2.0)
-
-
-def _check_int(name: str, value, minimum: int, dataset: str) -> int:
-    """Return `value` as an int; raise TypeError for a non-integer, ValueError below `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"{name} must be an integer >= {minimum} for {dataset}; received {name}={value!r}"
-        )
-    if value < minimum:
-        raise ValueError(
-            f"{name} must be at least {minimum} for {dataset}; received {name}={value}"
-        )
-    return int(value)
 
 
 def _fold(position: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -144,7 +130,7 @@ def render_shape(
     return np.rint(video).astype(np.uint8)
 
 
-class ShapesDataset:
+class ShapesDataset(ClipSource):
     """Procedural clips of one coloured shape moving left, right, up or down.
 
     The project's embedded default dataset: it needs no download. Each clip shows one
@@ -177,19 +163,16 @@ class ShapesDataset:
         ((8, 32, 32, 3), 'uint8', 4)
     """
 
+    name = "shapes"
+
     def __init__(self, frames: int = 16, size: int = 64, seed: int = 0, num: int | None = None):
-        self.frames = _check_int("frames", frames, 1, "shapes")
-        self.size = _check_int("size", size, 16, "shapes")
-        self.seed = _check_int("seed", seed, 0, "shapes")
-        self.num = None if num is None else _check_int("num", num, 1, "shapes")
+        self.frames = check_int("frames", frames, 1, self.name)
+        self.size = check_int("size", size, 16, self.name)
+        self.seed = check_int("seed", seed, 0, self.name)
+        self.num = None if num is None else check_int("num", num, 1, self.name)
         self.class_names: tuple[str, ...] = tuple(
             f"{shape}_{direction}" for shape in SHAPES for direction in DIRECTIONS
         )
-
-    @property
-    def num_classes(self) -> int:
-        """Number of labels: shapes x directions."""
-        return len(self.class_names)
 
     def clip(self, index: int) -> dict:
         """Return clip `index` as `{"video", "label", "caption"}` (see the class docstring)."""
@@ -229,33 +212,6 @@ class ShapesDataset:
         article = "an" if colour_name[0] in "aeiou" else "a"
         caption = f"{article} {colour_name} {shape} moves {direction}"
         return {"video": video, "label": label, "caption": caption}
-
-    def _check_index(self, index: int) -> int:
-        try:
-            index = operator.index(index)
-        except TypeError:
-            raise TypeError(f"index must be an integer; received {type(index).__name__}") from None
-        if index < 0 or (self.num is not None and index >= self.num):
-            bound = "unbounded" if self.num is None else f"num={self.num}"
-            raise IndexError(f"index out of range for shapes ({bound}); received index={index}")
-        return index
-
-    def __getitem__(self, index: int) -> dict:
-        index = operator.index(index)
-        if index < 0 and self.num is not None:
-            index += self.num
-        return self.clip(index)
-
-    def __len__(self) -> int:
-        if self.num is None:
-            raise TypeError("ShapesDataset with num=None is unbounded and has no length")
-        return self.num
-
-    def __iter__(self) -> Iterator[dict]:
-        index = 0
-        while self.num is None or index < self.num:
-            yield self.clip(index)
-            index += 1
 
     def __repr__(self) -> str:
         return (
