@@ -79,3 +79,48 @@ def run_cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "vidgen_tf.cli.main", *args], capture_output=True, text=True,
         timeout=timeout,
     )
+
+
+# --------------------------------------------------------------------------- Keras model checks
+
+
+def weights_of(model) -> list:
+    return [v.numpy().copy() for v in model.trainable_variables]
+
+
+def assert_config_round_trip(model) -> None:
+    """from_config(get_config()) rebuilds a model with the same config."""
+    clone = type(model).from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+
+
+def assert_fit_changes_every_network(trainer, data, networks: list[str],
+                                     exempt: tuple[str, ...] = (), **fit_kwargs) -> dict:
+    """One `fit` epoch moves every trainable variable of every named sub-network.
+
+    `exempt` lists variable path endings whose gradient is zero by construction (e.g. a WGAN
+    critic's output bias, which cancels in mean(fake) - mean(real)).
+    """
+    before = {name: weights_of(getattr(trainer, name)) for name in networks}
+    history = trainer.fit(data, epochs=1, verbose=0, **fit_kwargs)
+    for name in networks:
+        after = weights_of(getattr(trainer, name))
+        paths = [v.path for v in getattr(trainer, name).trainable_variables]
+        unchanged = [path for path, a, b in zip(paths, before[name], after, strict=True)
+                     if np.array_equal(a, b) and not any(path.endswith(e) for e in exempt)]
+        assert not unchanged, f"{name}: variables {unchanged} did not change in fit"
+    return history.history
+
+
+def optimizer_state(trainer) -> dict:
+    """Every optimizer's variables (iterations, Adam moments, ...) by optimizer name."""
+    return {name: [v.numpy().copy() for v in getattr(trainer, name).variables]
+            for name in trainer.optimizer_names}
+
+
+def assert_same_optimizer_state(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        assert len(a[name]) == len(b[name]), name
+        for x, y in zip(a[name], b[name], strict=True):
+            np.testing.assert_array_equal(x, y, err_msg=name)

@@ -1,0 +1,135 @@
+"""VideoDCGAN: shapes, config and .keras round trips, fit updates, resumable optimizer state."""
+
+import keras
+import numpy as np
+import pytest
+
+from tests.test_case import (
+    assert_config_round_trip,
+    assert_fit_changes_every_network,
+    assert_same_optimizer_state,
+    optimizer_state,
+)
+from vidgen_tf.models.dcgan3d import VideoDCGAN, VideoDCGANDiscriminator, VideoDCGANGenerator
+
+TINY = dict(frames=8, size=16, z_dim=8, base_filters=8)
+
+
+def real_batch(n=4, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, 8, 16, 16, 3)).astype("float32")
+
+
+@pytest.mark.parametrize("frames, size", [(16, 64), (10, 32), (1, 8), (32, 32)])
+def test_generator_and_discriminator_shapes(frames, size):
+    g = VideoDCGANGenerator(frames=frames, size=size, z_dim=4, base_filters=4)
+    video = g({"z": np.zeros((2, 4), "float32")})
+    assert video.shape == (2, frames, size, size, 3) and video.dtype == "float32"
+    assert float(np.abs(video).max()) <= 1.0
+    d = VideoDCGANDiscriminator(frames=frames, size=size, base_filters=4)
+    assert d(video).shape == (2, 1)
+
+
+def test_sizes_the_architecture_cannot_produce_are_clear_errors():
+    with pytest.raises(ValueError, match=r"size must be 4 x a power of two .* received size=48"):
+        VideoDCGANGenerator(size=48)
+    with pytest.raises(ValueError, match="frames must be >= 1"):
+        VideoDCGANGenerator(frames=0)
+    with pytest.raises(ValueError, match="norm must be one of"):
+        VideoDCGANDiscriminator(norm="group")
+    with pytest.raises(ValueError, match="must agree on frames and size"):
+        VideoDCGAN(VideoDCGANGenerator(**TINY), VideoDCGANDiscriminator(frames=4, size=16))
+
+
+def test_generator_is_deterministic_given_its_noise():
+    g = VideoDCGANGenerator(**TINY)
+    z = {"z": np.random.default_rng(1).normal(size=(3, 8)).astype("float32")}
+    np.testing.assert_array_equal(g(z), g(z))
+    assert not np.array_equal(g(z)[0], g(z)[1])
+
+
+@pytest.mark.parametrize("loss", ["bce", "hinge", "wgan_gp"])
+def test_one_fit_epoch_changes_both_networks(loss):
+    gan = VideoDCGAN(**TINY)
+    gan.compile(loss=loss)
+    # The output bias cancels exactly in mean(fake) - mean(real) (WGAN), and in the hinge loss
+    # while every logit is inside the margin (as at the start): its gradient is zero.
+    exempt = ("/logit/bias",) if loss in ("hinge", "wgan_gp") else ()
+    history = assert_fit_changes_every_network(gan, real_batch(), ["generator", "discriminator"],
+                                               exempt=exempt, batch_size=2)
+    assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert all(np.isfinite(v[0]) for v in history.values())
+    assert int(gan.generator_optimizer.iterations) == 2
+    assert int(gan.discriminator_optimizer.iterations) == 2
+
+
+def test_config_and_keras_round_trip_keep_outputs_and_optimizer_state(tmp_path):
+    gan = VideoDCGAN(**TINY, seed=3)
+    gan.compile(loss="hinge")
+    gan.fit(real_batch(), batch_size=2, epochs=1, verbose=0)
+    assert_config_round_trip(gan)
+    assert_config_round_trip(gan.generator)
+    assert_config_round_trip(gan.discriminator)
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.models.load_model(tmp_path / "gan.keras")
+    assert isinstance(loaded, VideoDCGAN) and loaded.loss == "hinge" and loaded.seed == 3
+    z = {"z": np.random.default_rng(0).normal(size=(2, 8)).astype("float32")}
+    np.testing.assert_array_equal(loaded.generator(z), gan.generator(z))
+    video = real_batch(2)
+    np.testing.assert_array_equal(loaded.discriminator(video), gan.discriminator(video))
+    assert_same_optimizer_state(optimizer_state(loaded), optimizer_state(gan))
+    loaded.fit(real_batch(), batch_size=2, epochs=1, verbose=0)  # ready to fit again
+    assert int(loaded.generator_optimizer.iterations) == 4
+
+
+class _Interrupt(keras.callbacks.Callback):
+    """Stops training mid-epoch like a kill: an exception in the middle of epoch `epoch`."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.epoch, self.batch, self.current = epoch, batch, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == self.batch:
+            raise RuntimeError("simulated kill")
+
+
+def _seeded_gan():
+    keras.utils.set_random_seed(0)  # identical initial weights in every run
+    gan = VideoDCGAN(**TINY)
+    gan.compile()
+    return gan
+
+
+def test_backup_and_restore_resumes_every_optimizer_without_double_counting(tmp_path):
+    data, steps = real_batch(8), 4  # batch 2 -> 4 steps per epoch
+    fit = dict(batch_size=2, epochs=3, shuffle=False, verbose=0)
+
+    # Reference: 3 uninterrupted epochs.
+    reference = _seeded_gan()
+    reference.fit(data, **fit)
+
+    # Killed in the middle of epoch 1 (epoch 0 complete and backed up), then resumed.
+    first = _seeded_gan()
+    with pytest.raises(RuntimeError, match="simulated kill"):
+        first.fit(data, **fit, callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path)),
+                                          _Interrupt(1, 1)])
+    second = _seeded_gan()
+    epochs_run = []
+    record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs_run.append(e))
+    second.fit(data, **fit, callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path)), record])
+    assert epochs_run == [1, 2]  # resumed at the interrupted epoch; epoch 0 not trained twice
+
+    # Every optimizer counted each step once: 3 epochs x 4 steps, not 3 + the replayed part.
+    for name in second.optimizer_names:
+        assert int(getattr(second, name).iterations) == 3 * steps, name
+    # Weights and Adam moments equal the uninterrupted run's: the restored optimizer state
+    # (not a fresh one) continued, and the noise replayed the same draws per step.
+    for a, b in zip(reference.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    ref_state, resumed_state = optimizer_state(reference), optimizer_state(second)
+    for name in ref_state:
+        for a, b in zip(ref_state[name], resumed_state[name], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7, err_msg=name)

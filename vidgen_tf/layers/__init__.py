@@ -1,0 +1,1 @@
+"""Reusable Keras layers and layer-planning helpers shared by several model families."""

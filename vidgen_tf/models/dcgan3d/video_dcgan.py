@@ -1,0 +1,122 @@
+"""VideoDCGAN: trains a 3D DCGAN generator against a 3D conv discriminator with `model.fit`."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from vidgen_tf.losses import get_gan_loss, gradient_penalty
+from vidgen_tf.models.dcgan3d.video_dcgan_discriminator import VideoDCGANDiscriminator
+from vidgen_tf.models.dcgan3d.video_dcgan_generator import VideoDCGANGenerator
+from vidgen_tf.training.gan_trainer import GANTrainer
+
+
+@keras.saving.register_keras_serializable(package="vidgen_tf")
+class VideoDCGAN(GANTrainer):
+    """The basic video GAN (3D DCGAN), trained by `fit` with one optimizer per network.
+
+    Follows DCGAN (Radford et al. 2016) in 3D as in Vondrick et al. 2016: each step trains
+    the discriminator on a real and a generated batch, then the generator through it.
+
+    Args:
+        generator: VideoDCGANGenerator (built from the other arguments when None).
+        discriminator: VideoDCGANDiscriminator (likewise).
+        frames, size, z_dim, base_filters: used only when a network is built here.
+        gp_weight: float, default 10. Weight of the gradient penalty with loss "wgan_gp".
+        seed: int, default 0. Seed of the noise drawn in `train_step`.
+
+    `fit` data: batches of real video `(batch, frames, size, size, 3)` in [-1, 1], or dicts
+    with a "video" entry (as `vidgen_tf.data.load_dataset` yields). A dict may also carry
+    "noise" ({"z": ...}) to inject the generator's noise.
+
+    Example:
+        >>> gan = VideoDCGAN(frames=8, size=16, z_dim=8, base_filters=8)
+        >>> gan.compile(loss="bce")
+        >>> history = gan.fit(keras.random.uniform((4, 8, 16, 16, 3), -1, 1), batch_size=2,
+        ...                   epochs=1, verbose=0)
+    """
+
+    optimizer_names = ("generator_optimizer", "discriminator_optimizer")
+
+    def __init__(self, generator: VideoDCGANGenerator | None = None,
+                 discriminator: VideoDCGANDiscriminator | None = None, *, frames: int = 16,
+                 size: int = 64, z_dim: int = 100, base_filters: int = 64,
+                 gp_weight: float = 10.0, seed: int = 0, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.generator = generator or VideoDCGANGenerator(
+            frames=frames, size=size, z_dim=z_dim, base_filters=base_filters)
+        self.discriminator = discriminator or VideoDCGANDiscriminator(
+            frames=self.generator.frames, size=self.generator.size, base_filters=base_filters)
+        if (self.discriminator.frames, self.discriminator.size) != (
+                self.generator.frames, self.generator.size):
+            raise ValueError(
+                "generator and discriminator must agree on frames and size; received "
+                f"generator frames={self.generator.frames} size={self.generator.size}, "
+                f"discriminator frames={self.discriminator.frames} "
+                f"size={self.discriminator.size}")
+        self.frames, self.size = self.generator.frames, self.generator.size
+        self.z_dim, self.base_filters = self.generator.z_dim, base_filters
+        self.gp_weight = gp_weight
+        self.add_trackers("d_loss", "g_loss", "d_real", "d_fake")
+
+    def build(self, input_shape=None):
+        self.generator.build()
+        self.discriminator.build()
+        self.built = True
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def train_step(self, data):
+        real = self.real_videos(data)
+        batch = ops.shape(real)[0]
+        step = self.generator_optimizer.iterations
+        injected = data.get("noise") if isinstance(data, dict) else None
+        g_loss_fn, d_loss_fn = get_gan_loss(self.loss)
+
+        # Train the discriminator: real clips up, generated clips down.
+        noise = injected or self.sample_noise(self.generator.noise_spec(), batch, 0, step)
+        with tf.GradientTape() as tape:
+            fake = self.generator(noise, training=True)
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_loss = d_loss_fn(real_logits, fake_logits)
+            if self.loss == "wgan_gp":
+                alpha = tf.random.stateless_uniform(
+                    [batch, 1, 1, 1, 1], tf.stack([tf.constant(self.seed, tf.int64),
+                                                   tf.cast(step, tf.int64) * 7 + 3]))
+                d_loss += self.gp_weight * gradient_penalty(
+                    lambda x: self.discriminator(x, training=True), real, fake, alpha)
+            scaled_loss = self.per_replica(d_loss)
+        d_vars = self.discriminator.trainable_variables
+        grads = tape.gradient(scaled_loss, d_vars)
+        self.discriminator_optimizer.apply(grads, d_vars)
+
+        # Train the generator through the updated discriminator.
+        noise = injected or self.sample_noise(self.generator.noise_spec(), batch, 1, step)
+        with tf.GradientTape() as tape:
+            fake = self.generator(noise, training=True)
+            g_loss = g_loss_fn(self.discriminator(fake, training=True))
+            scaled_loss = self.per_replica(g_loss)
+        g_vars = self.generator.trainable_variables
+        grads = tape.gradient(scaled_loss, g_vars)
+        self.generator_optimizer.apply(grads, g_vars)
+
+        return self.record(d_loss=d_loss, g_loss=g_loss, d_real=ops.mean(real_logits),
+                           d_fake=ops.mean(fake_logits))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            generator=keras.saving.serialize_keras_object(self.generator),
+            discriminator=keras.saving.serialize_keras_object(self.discriminator),
+            gp_weight=self.gp_weight, seed=self.seed)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)

@@ -1,0 +1,1 @@
+"""Training helpers: the GAN trainer base, callbacks, run directories, distribution."""

@@ -1,0 +1,159 @@
+"""The base of every GAN trainer: per-network optimizers, named noise, and resumable compile."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+DEFAULT_LEARNING_RATE = 2e-4
+DEFAULT_BETAS = (0.5, 0.999)
+
+
+def default_adam(weight_decay: float | None = None) -> keras.optimizers.Optimizer:
+    """Adam(2e-4, betas (0.5, 0.999)), the DCGAN/MoCoGAN default."""
+    beta_1, beta_2 = DEFAULT_BETAS
+    if weight_decay:
+        return keras.optimizers.AdamW(DEFAULT_LEARNING_RATE, weight_decay=weight_decay,
+                                      beta_1=beta_1, beta_2=beta_2)
+    return keras.optimizers.Adam(DEFAULT_LEARNING_RATE, beta_1=beta_1, beta_2=beta_2)
+
+
+def replica_count() -> int:
+    """Replicas in sync under the current tf.distribute strategy (1 without one)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def replica_id() -> tf.Tensor:
+    """This replica's index inside `strategy.run` (0 outside a strategy)."""
+    context = tf.distribute.get_replica_context()
+    if context is None:
+        return tf.constant(0, tf.int32)
+    return tf.cast(context.replica_id_in_sync_group, tf.int32)
+
+
+class GANTrainer(keras.Model):
+    """Base class of the GAN trainers: `fit` trains every network with its own optimizer.
+
+    Subclasses set `self.networks` (name -> sub-model trained by optimizer "<name>_optimizer")
+    and `self.loss_names`, and write `train_step`. This base provides:
+
+    - `compile(loss=..., <name>_optimizer=...)`: one optimizer per network, built at once
+      so that checkpoints and BackupAndRestore restore every optimizer's state (FACTS: an
+      unbuilt optimizer cannot take a saved state);
+    - `get_compile_config` / `compile_from_config`, so `keras.models.load_model` returns a
+      model ready to `fit` again;
+    - `sample_noise`: per-replica, per-step noise from stateless ops seeded by
+      (`seed`, step, replica), so it differs across replicas and repeats after a resume;
+    - a `keras.metrics.Mean` tracker per loss term.
+    """
+
+    optimizer_names: tuple[str, ...] = ()
+
+    def __init__(self, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.loss = "bce"
+        self.trackers: dict[str, keras.metrics.Mean] = {}
+
+    # ------------------------------------------------------------------ compile
+
+    def compile(self, loss: str = "bce", **optimizers):
+        """Choose the adversarial loss by name and one optimizer per network.
+
+        Args:
+            loss: "bce" (non-saturating), "hinge" or "wgan_gp".
+            **optimizers: `<network>_optimizer=keras.optimizers.Optimizer`; missing ones
+                default to Adam(2e-4, betas (0.5, 0.999)). Extra keyword arguments that are
+                not optimizers go to `keras.Model.compile` (e.g. `jit_compile`).
+        """
+        from vidgen_tf.losses import get_gan_loss
+
+        get_gan_loss(loss)  # fail early with the valid names
+        unknown = [k for k in optimizers if k.endswith("_optimizer")
+                   and k not in self.optimizer_names]
+        if unknown:
+            raise ValueError(f"unknown optimizer argument(s) {', '.join(unknown)}; this model "
+                             f"takes {', '.join(self.optimizer_names)}")
+        model_kwargs = {k: v for k, v in optimizers.items() if k not in self.optimizer_names}
+        super().compile(optimizer=None, **model_kwargs)
+        self.loss = loss
+        for name in self.optimizer_names:
+            optimizer = optimizers.get(name) or self.default_optimizer(name)
+            if isinstance(optimizer, (str, dict)):
+                optimizer = keras.optimizers.get(optimizer)
+            network = self.network_for(name)
+            if not network.built:
+                network.build()
+            optimizer.build(network.trainable_variables)
+            setattr(self, name, optimizer)
+        if not self.built:
+            self.build()
+
+    def default_optimizer(self, name: str) -> keras.optimizers.Optimizer:
+        return default_adam()
+
+    def network_for(self, optimizer_name: str) -> keras.Model:
+        """The sub-model that `<network>_optimizer` trains."""
+        return getattr(self, optimizer_name.removesuffix("_optimizer"))
+
+    def get_compile_config(self):
+        config = {"loss": self.loss}
+        for name in self.optimizer_names:
+            if hasattr(self, name):
+                config[name] = keras.saving.serialize_keras_object(getattr(self, name))
+        return config
+
+    def compile_from_config(self, config):
+        optimizers = {name: keras.saving.deserialize_keras_object(config[name])
+                      for name in self.optimizer_names if name in config}
+        self.compile(loss=config.get("loss", "bce"), **optimizers)
+
+    # ------------------------------------------------------------------ metrics
+
+    def add_trackers(self, *names: str) -> None:
+        for name in names:
+            self.trackers[name] = keras.metrics.Mean(name=name)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def record(self, **values) -> dict:
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # ------------------------------------------------------------------ noise
+
+    def sample_noise(self, spec: dict, batch, salt: int, step) -> dict:
+        """Draw every named input of a generator's `noise_spec` for `batch` samples.
+
+        Stateless normal/uniform draws seeded by (seed, step, replica, salt, input index):
+        different on every replica and step, identical when a resumed run replays a step.
+        """
+        step = tf.cast(step, tf.int64)
+        noise = {}
+        for index, (name, item) in enumerate(sorted(spec.items())):
+            if item.get("distribution", "normal") == "categorical":
+                continue
+            mix = (step * 1009 + tf.cast(replica_id(), tf.int64)) * 97 + salt * 13 + index
+            seed = tf.stack([tf.constant(self.seed, tf.int64), mix])
+            shape = tf.concat([[batch], tf.constant(item["shape"], tf.int32)], axis=0)
+            if item.get("distribution", "normal") == "uniform":
+                noise[name] = tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
+            else:
+                noise[name] = tf.random.stateless_normal(shape, seed)
+        return noise
+
+    @staticmethod
+    def real_videos(data):
+        """The real clips of a batch: the "video" entry of a pipeline dict, or the tensor."""
+        if isinstance(data, tuple):
+            data = data[0]
+        return data["video"] if isinstance(data, dict) else data
+
+    @staticmethod
+    def per_replica(loss):
+        """Scale a per-replica mean loss so that gradients summed over replicas average them."""
+        return loss / ops.cast(replica_count(), loss.dtype)
