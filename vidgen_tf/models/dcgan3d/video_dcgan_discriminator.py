@@ -58,7 +58,7 @@ class VideoDCGANDiscriminator(keras.Model):
             if i == 0 or norm == "none":
                 normaliser = None
             elif norm == "batch":
-                normaliser = layers.BatchNormalization(name=f"down{i}_norm")
+                normaliser = layers.BatchNormalization(synchronized=True, name=f"down{i}_norm")
             else:
                 normaliser = layers.LayerNormalization(axis=(-4, -3, -2, -1),
                                                        name=f"down{i}_norm")

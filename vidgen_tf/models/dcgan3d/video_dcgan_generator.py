@@ -56,7 +56,7 @@ class VideoDCGANGenerator(keras.Model):
         # Layers
         self.project = layers.Dense(self.start_frames * 4 * 4 * top_filters, use_bias=False,
                                     name="project")
-        self.project_norm = layers.BatchNormalization(name="project_norm")
+        self.project_norm = layers.BatchNormalization(synchronized=True, name="project_norm")
         self.project_shape = (self.start_frames, 4, 4, top_filters)
         self.blocks = []
         for i, stride in enumerate(strides[:-1]):
@@ -64,7 +64,7 @@ class VideoDCGANGenerator(keras.Model):
             self.blocks.append((
                 layers.Conv3DTranspose(filters, 4, strides=(stride, 2, 2), padding="same",
                                        use_bias=False, name=f"up{i}"),
-                layers.BatchNormalization(name=f"up{i}_norm"),
+                layers.BatchNormalization(synchronized=True, name=f"up{i}_norm"),
             ))
         self.to_video = layers.Conv3DTranspose(channels, 4, strides=(strides[-1], 2, 2),
                                                padding="same", name="to_video")
