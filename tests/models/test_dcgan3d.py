@@ -11,6 +11,7 @@ from tests.test_case import (
     optimizer_state,
 )
 from vidgen_tf.models.dcgan3d import VideoDCGAN, VideoDCGANDiscriminator, VideoDCGANGenerator
+from vidgen_tf.training.callbacks import AtomicBackupAndRestore
 
 TINY = dict(frames=8, size=16, z_dim=8, base_filters=8)
 
@@ -114,12 +115,12 @@ def test_backup_and_restore_resumes_every_optimizer_without_double_counting(tmp_
     # Killed in the middle of epoch 1 (epoch 0 complete and backed up), then resumed.
     first = _seeded_gan()
     with pytest.raises(RuntimeError, match="simulated kill"):
-        first.fit(data, **fit, callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path)),
+        first.fit(data, **fit, callbacks=[AtomicBackupAndRestore(str(tmp_path)),
                                           _Interrupt(1, 1)])
     second = _seeded_gan()
     epochs_run = []
     record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs_run.append(e))
-    second.fit(data, **fit, callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path)), record])
+    second.fit(data, **fit, callbacks=[AtomicBackupAndRestore(str(tmp_path)), record])
     assert epochs_run == [1, 2]  # resumed at the interrupted epoch; epoch 0 not trained twice
 
     # Every optimizer counted each step once: 3 epochs x 4 steps, not 3 + the replayed part.

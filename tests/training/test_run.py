@@ -1,0 +1,112 @@
+"""`vidgen train` runs: run directory, kill -9 and --resume, NaN guard, and user errors."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.test_case import run_cli
+from vidgen_tf.data.video_io import read_video
+from vidgen_tf.models.dcgan3d import VideoDCGAN
+from vidgen_tf.training.callbacks import GoodCheckpoint, NaNGuard
+
+TINY = ["--model", "dcgan3d", "--preset", "tiny"]
+
+
+def history_epochs(run_dir):
+    with open(run_dir / "history.csv") as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+def test_train_writes_a_complete_run_directory(tmp_path):
+    run = tmp_path / "run"
+    result = run_cli("train", *TINY, "--epochs", "2", "--steps-per-epoch", "3", "--out", str(run))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    config = json.loads((run / "config.json").read_text())
+    assert config["resolved"]["model_kwargs"]["frames"] == 8
+    assert config["resolved"]["batch_size"] == 4
+    assert history_epochs(run) == [0, 1]
+    model = keras.models.load_model(run / "model.keras")
+    assert int(model.generator_optimizer.iterations) == 6
+    assert int(model.discriminator_optimizer.iterations) == 6
+    grid = read_video(run / "samples" / "epoch_0002.gif")
+    assert grid.shape[0] == 8  # 8 frames, 16 samples tiled
+    assert (run / "checkpoints" / "last.keras").exists()
+    assert not (run / "backup").exists()  # removed once training finished
+    assert any((run / "logs").rglob("events.out.tfevents*"))
+
+
+def test_kill_9_then_resume_trains_each_epoch_and_step_once(tmp_path):
+    run, steps, epochs = tmp_path / "run", 30, 4
+    argv = [sys.executable, "-m", "vidgen_tf.cli.main", "train", *TINY, "--epochs", str(epochs),
+            "--steps-per-epoch", str(steps), "--sample-every", "100", "--out", str(run)]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if (run / "history.csv").exists() and len(history_epochs(run)) >= 1:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "training finished before it could be killed"
+    time.sleep(0.3)  # into the second epoch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = history_epochs(run)
+    assert len(killed_at) < epochs and (run / "backup").exists()
+
+    resumed = run_cli("train", *TINY, "--epochs", str(epochs), "--out", str(run), "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert history_epochs(run) == list(range(epochs))  # no epoch twice, none missing
+    model = keras.models.load_model(run / "model.keras")
+    for name in model.optimizer_names:
+        assert int(getattr(model, name).iterations) == epochs * steps, name
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
+    good = np.random.default_rng(0).uniform(-1, 1, (4, 8, 16, 16, 3)).astype("float32")
+    bad = np.full_like(good, np.nan)
+    # Epoch 1: finite batches; epoch 2: NaN videos.
+    data = tf.data.Dataset.from_tensor_slices(np.concatenate([good, good, bad, bad])).batch(4)
+    gan = VideoDCGAN(frames=8, size=16, z_dim=8, base_filters=8)
+    gan.compile()
+    guard = NaNGuard()
+    checkpoint = GoodCheckpoint(tmp_path / "last.keras", tmp_path / "state.json", guard)
+    gan.fit(data, epochs=2, steps_per_epoch=2, callbacks=[guard, checkpoint], verbose=0)
+    assert guard.stopped_at[:2] == (2, 1)
+    assert json.loads((tmp_path / "state.json").read_text())["epochs_completed"] == 1
+    kept = keras.models.load_model(tmp_path / "last.keras")
+    assert all(np.isfinite(w).all() for w in kept.get_weights())
+    assert int(kept.generator_optimizer.iterations) == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "stylegan"], "unknown model 'stylegan'; choose one of: dcgan3d"),
+    (["--model", "dcgan3d", "--preset", "huge"], "unknown preset 'huge' for dcgan3d"),
+    (["--model", "dcgan3d", "--size", "48"], "size must be 4 x a power of two"),
+    (["--model", "dcgan3d", "--precision", "fp8"], "unknown precision 'fp8'"),
+    (["--model", "dcgan3d", "--data", "nowhere"], "neither a built-in dataset"),
+    (["--model", "dcgan3d", "--epochs", "0"], "epochs must be >= 1"),
+    (["--model", "dcgan3d", "--loss", "l2"], "unknown GAN loss 'l2'"),
+])
+def test_bad_training_input_is_one_clear_line(tmp_path, argv, message):
+    result = run_cli("train", *argv, "--out", str(tmp_path / "run"))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_existing_run_needs_resume_and_resume_needs_a_run(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{}")
+    existing = run_cli("train", *TINY, "--out", str(tmp_path / "run"))
+    assert existing.returncode == 2 and "pass --resume" in existing.stderr
+    missing = run_cli("train", *TINY, "--out", str(tmp_path / "none"), "--resume")
+    assert missing.returncode == 2 and "no config.json" in missing.stderr
+    os.remove(tmp_path / "run" / "config.json")

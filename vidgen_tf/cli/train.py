@@ -1,0 +1,59 @@
+"""`vidgen train`: train a video GAN with model.fit into a run directory (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from vidgen_tf.cli.tf_quiet import import_tensorflow
+
+
+def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
+    train = subparsers.add_parser(
+        "train", parents=[common], help="train a video GAN (dcgan3d, vgan, mocogan)",
+        description="Train a video GAN with Keras model.fit. RUN_DIR receives config.json, "
+                    "history.csv, model.keras, checkpoints, BackupAndRestore state, samples "
+                    "and TensorBoard logs. --resume continues a killed run from the "
+                    "interrupted epoch.")
+    train.add_argument("--model", default="dcgan3d", help="dcgan3d (default), vgan or mocogan")
+    train.add_argument("--data", default="shapes",
+                       help="built-in dataset (shapes, moving_mnist), a folder of videos, or a "
+                            "folder made by `vidgen data prepare` (default shapes)")
+    train.add_argument("--preset", default=None, help="named configuration of the model")
+    train.add_argument("--frames", type=int, default=None, help="frames per clip")
+    train.add_argument("--size", type=int, default=None, help="frame height and width")
+    train.add_argument("--batch-size", type=int, default=None, help="global batch size")
+    train.add_argument("--epochs", type=int, default=10, help="epochs (default 10)")
+    train.add_argument("--steps-per-epoch", type=int, default=100,
+                       help="training steps per epoch (default 100)")
+    train.add_argument("--loss", default="bce", help="bce (default), hinge or wgan_gp")
+    train.add_argument("--precision", default="float32",
+                       help="float32 (default), mixed_bfloat16 (CPU/GPU) or mixed_float16 (GPU)")
+    train.add_argument("--strategy", default="default",
+                       help="default, mirrored (all local GPUs) or multiworker (TF_CONFIG)")
+    train.add_argument("--seed", type=int, default=0, help="seed of noise and data order")
+    train.add_argument("--sample-every", type=int, default=1,
+                       help="write a sample grid every N epochs (default 1)")
+    train.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in RUN_DIR with its saved config")
+    train.set_defaults(run=run_train)
+
+
+def run_train(args) -> int:
+    verbose = getattr(args, "verbose", False)
+    import_tensorflow(verbose)
+    from vidgen_tf.training.run import TrainConfig, train_run
+
+    config = TrainConfig(
+        model=args.model, data=args.data, preset=args.preset, frames=args.frames,
+        size=args.size, batch_size=args.batch_size, epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch, loss=args.loss, precision=args.precision,
+        strategy=args.strategy, seed=args.seed, sample_every=args.sample_every)
+    summary = train_run(config, args.out, resume=args.resume,
+                        verbose=1 if sys.stdout.isatty() else 2)
+    print(f"trained {summary['epochs']} epochs in {summary['seconds']} s; model: "
+          f"{summary['model']}; samples: {summary['samples']}")
+    print(json.dumps(summary))
+    return 0

@@ -1,0 +1,187 @@
+"""A training run: resolve the config, build the model, `fit` with callbacks, and resume.
+
+RUN_DIR holds:
+    config.json        everything resolved (preset < flags), written before training
+    history.csv        one row per completed epoch (CSVLogger, appended across resumes)
+    model.keras        the final model (written when training ends)
+    checkpoints/last.keras + state.json   the last epoch whose losses stayed finite
+    backup/            BackupAndRestore state while a run is in progress
+    samples/           VideoSampleLogger GIF/MP4 grids
+    logs/              TensorBoard
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from vidgen_tf.errors import VidgenError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a run needs; `vidgen train` flags map onto these fields one to one."""
+
+    model: str = "dcgan3d"
+    data: str = "shapes"
+    preset: str | None = None
+    frames: int | None = None
+    size: int | None = None
+    batch_size: int | None = None
+    epochs: int = 10
+    steps_per_epoch: int = 100
+    loss: str = "bce"
+    precision: str = "float32"
+    strategy: str = "default"
+    seed: int = 0
+    sample_every: int = 1
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
+
+    def resolved(self) -> dict:
+        """The model's constructor arguments and batch size: preset values, then flags."""
+        from vidgen_tf.models.registry import TRAINING_KEYS, get_preset
+
+        preset = get_preset(self.model, self.preset)
+        batch_size = self.batch_size or preset.get("batch_size") or 16
+        kwargs = {k: v for k, v in preset.items() if k not in TRAINING_KEYS}
+        kwargs.update(self.model_kwargs)
+        if self.frames is not None:
+            kwargs["frames"] = self.frames
+        if self.size is not None:
+            kwargs["size"] = self.size
+        kwargs["seed"] = self.seed
+        return {"model_kwargs": kwargs, "batch_size": batch_size}
+
+
+def _check(config: TrainConfig) -> None:
+    for name in ("epochs", "steps_per_epoch", "sample_every"):
+        if getattr(config, name) < 1:
+            raise VidgenError(f"{name.replace('_', '-')} must be >= 1; received "
+                              f"{getattr(config, name)}")
+    if config.batch_size is not None and config.batch_size < 1:
+        raise VidgenError(f"batch-size must be >= 1; received {config.batch_size}")
+
+
+def _load_saved_config(run_dir: Path) -> TrainConfig:
+    try:
+        saved = json.loads((run_dir / "config.json").read_text())
+    except FileNotFoundError as exc:
+        raise VidgenError(f"cannot resume: {run_dir} has no config.json") from exc
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in saved["train"].items() if k in fields})
+
+
+def _dataset(config: TrainConfig, model_kwargs: dict, batch_size: int, conditional: bool):
+    import tensorflow as tf
+
+    from vidgen_tf.data.pipeline import load_dataset
+
+    kwargs = dict(frames=model_kwargs.get("frames"), size=model_kwargs.get("size"),
+                  batch_size=batch_size, seed=config.seed)
+    if conditional:
+        kwargs["labels"] = True
+    ds = load_dataset(config.data, **kwargs)
+    keep = ("video", "label") if conditional else ("video",)
+
+    def select(element):
+        return {key: element[key] for key in keep}
+
+    return ds.map(select, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
+              verbose: int | str = "auto") -> dict:
+    """Train (or resume) a run in `run_dir`; returns a summary dict.
+
+    Without `resume`, `run_dir` must not hold a run yet. With it, the saved config is used and
+    training continues from the BackupAndRestore state (an interrupted epoch restarts; no
+    completed epoch is trained twice) or, failing that, from the last good checkpoint.
+    """
+    import keras
+
+    from vidgen_tf.training.callbacks import (
+        AtomicBackupAndRestore,
+        GoodCheckpoint,
+        NaNGuard,
+        write_json_atomic,
+    )
+    from vidgen_tf.training.setup import make_strategy, set_precision
+    from vidgen_tf.training.video_sample_logger import VideoSampleLogger
+
+    run_dir = Path(run_dir)
+    epochs_requested = config.epochs
+    if resume:
+        config = _load_saved_config(run_dir)
+        config.epochs = max(config.epochs, epochs_requested)
+    elif (run_dir / "config.json").exists():
+        raise VidgenError(f"{run_dir} already holds a run; pass --resume to continue it or "
+                          f"choose another --out")
+    _check(config)
+    from vidgen_tf.models.registry import get_family
+
+    trainer_cls, _ = get_family(config.model)
+    resolved = config.resolved()
+    set_precision(config.precision)
+    strategy = make_strategy(config.strategy)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(run_dir / "config.json", {
+        "train": dataclasses.asdict(config), "resolved": resolved,
+        "command": " ".join(sys.argv), "replicas": strategy.num_replicas_in_sync})
+
+    checkpoint = run_dir / "checkpoints" / "last.keras"
+    state_path = run_dir / "checkpoints" / "state.json"
+    backup_dir = run_dir / "backup"
+    initial_epoch = 0
+    with strategy.scope():
+        if resume and not backup_dir.exists() and checkpoint.exists():
+            # No interrupted epoch to restore: continue after the last good checkpoint.
+            model = keras.models.load_model(checkpoint)
+            initial_epoch = json.loads(state_path.read_text())["epochs_completed"]
+        else:
+            model = trainer_cls(**resolved["model_kwargs"])
+            model.compile(loss=config.loss)
+    if initial_epoch >= config.epochs:
+        raise VidgenError(f"{run_dir} already completed {initial_epoch} epochs; pass a larger "
+                          f"--epochs to train further")
+    conditional = bool(getattr(model.generator, "num_classes", 0))
+    data = _dataset(config, resolved["model_kwargs"], resolved["batch_size"], conditional)
+
+    guard = NaNGuard()
+    samples = VideoSampleLogger(run_dir / "samples", every=config.sample_every, num=16,
+                                seed=config.seed, tensorboard_dir=run_dir / "logs")
+    callbacks = [
+        guard,
+        AtomicBackupAndRestore(str(backup_dir)),
+        GoodCheckpoint(checkpoint, state_path, guard),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        samples,
+    ]
+    start = time.perf_counter()
+    history = model.fit(data, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
+                        initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
+                        shuffle=False)  # the tf.data pipeline shuffles
+    elapsed = time.perf_counter() - start
+    if guard.stopped_at is not None:
+        shutil.rmtree(backup_dir, ignore_errors=True)  # holds the broken state
+        epoch, step, name = guard.stopped_at
+        kept = f"the last good checkpoint is {checkpoint}" if checkpoint.exists() else (
+            "no epoch completed, so there is no checkpoint")
+        raise VidgenError(f"training stopped: {name} became NaN/inf at epoch {epoch}, step "
+                          f"{step}; {kept}. Try a lower learning rate or --precision float32")
+    final = run_dir / "model.keras"
+    tmp = run_dir / ".model.partial.keras"
+    model.save(tmp)
+    os.replace(tmp, final)
+    last = {k: float(v[-1]) for k, v in history.history.items()} if history.history else {}
+    return {"run_dir": str(run_dir), "model": str(final), "epochs": config.epochs,
+            "seconds": round(elapsed, 1), "last_epoch": last,
+            "samples": str(run_dir / "samples" / "latest.gif")}

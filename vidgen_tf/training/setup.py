@@ -1,0 +1,50 @@
+"""Precision policies and tf.distribute strategies for training runs."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+from vidgen_tf.errors import VidgenError
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+STRATEGIES = ("default", "mirrored", "multiworker")
+
+
+def set_precision(precision: str) -> None:
+    """Set the Keras global dtype policy. Final activations stay float32 in every model."""
+    if precision not in PRECISIONS:
+        raise VidgenError(f"unknown precision {precision!r}; choose one of: "
+                          f"{', '.join(PRECISIONS)}")
+    if precision == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
+        raise VidgenError("mixed_float16 needs a GPU (float16 is slow on CPUs); use "
+                          "--precision mixed_bfloat16 on this machine")
+    keras.mixed_precision.set_global_policy(precision)
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """The tf.distribute strategy for `--strategy`.
+
+    "mirrored": every local GPU (or the CPU). "multiworker": many machines, described by the
+    TF_CONFIG environment variable. With either, `--batch-size` is the global batch; losses
+    are scaled by it and each replica draws its own noise.
+    """
+    if name not in STRATEGIES:
+        raise VidgenError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        config = os.environ.get("TF_CONFIG")
+        if not config:
+            raise VidgenError("--strategy multiworker needs TF_CONFIG describing the cluster "
+                              '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                              '"task": {"type": "worker", "index": 0}})')
+        try:
+            json.loads(config)
+        except ValueError as exc:
+            raise VidgenError(f"TF_CONFIG is not valid JSON: {exc}") from exc
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
