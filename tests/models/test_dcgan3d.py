@@ -134,3 +134,18 @@ def test_backup_and_restore_resumes_every_optimizer_without_double_counting(tmp_
     for name in ref_state:
         for a, b in zip(ref_state[name], resumed_state[name], strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7, err_msg=name)
+
+
+def test_mixed_bfloat16_trains_with_float32_outputs():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        gan = VideoDCGAN(**TINY)
+        gan.compile()
+        history = gan.fit(real_batch(), batch_size=2, epochs=1, verbose=0).history
+        assert all(np.isfinite(v[0]) for v in history.values())
+        assert gan.generator.project.compute_dtype == "bfloat16"
+        video = gan.generator({"z": np.zeros((1, 8), "float32")})
+        assert video.dtype == "float32"  # the final tanh stays float32
+        assert gan.discriminator(video).dtype == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

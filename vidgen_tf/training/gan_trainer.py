@@ -82,6 +82,10 @@ class GANTrainer(keras.Model):
             optimizer = optimizers.get(name) or self.default_optimizer(name)
             if isinstance(optimizer, (str, dict)):
                 optimizer = keras.optimizers.get(optimizer)
+            if (keras.mixed_precision.dtype_policy().name == "mixed_float16"
+                    and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)):
+                # float16 gradients underflow without dynamic loss scaling.
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             network = self.network_for(name)
             if not network.built:
                 network.build()
@@ -157,3 +161,8 @@ class GANTrainer(keras.Model):
     def per_replica(loss):
         """Scale a per-replica mean loss so that gradients summed over replicas average them."""
         return loss / ops.cast(replica_count(), loss.dtype)
+
+    def for_gradients(self, loss, optimizer):
+        """The loss to differentiate (inside the tape): divided by the replica count, then
+        multiplied by the optimizer's loss scale (mixed_float16; `apply` unscales)."""
+        return optimizer.scale_loss(self.per_replica(loss))

@@ -88,7 +88,7 @@ class VideoDCGAN(GANTrainer):
                                                    tf.cast(step, tf.int64) * 7 + 3]))
                 d_loss += self.gp_weight * gradient_penalty(
                     lambda x: self.discriminator(x, training=True), real, fake, alpha)
-            scaled_loss = self.per_replica(d_loss)
+            scaled_loss = self.for_gradients(d_loss, self.discriminator_optimizer)
         d_vars = self.discriminator.trainable_variables
         grads = tape.gradient(scaled_loss, d_vars)
         self.discriminator_optimizer.apply(grads, d_vars)
@@ -98,7 +98,7 @@ class VideoDCGAN(GANTrainer):
         with tf.GradientTape() as tape:
             fake = self.generator(noise, training=True)
             g_loss = g_loss_fn(self.discriminator(fake, training=True))
-            scaled_loss = self.per_replica(g_loss)
+            scaled_loss = self.for_gradients(g_loss, self.generator_optimizer)
         g_vars = self.generator.trainable_variables
         grads = tape.gradient(scaled_loss, g_vars)
         self.generator_optimizer.apply(grads, g_vars)
