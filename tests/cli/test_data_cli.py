@@ -101,3 +101,14 @@ def test_prepare_then_bench_data_reports_clips_per_second(tmp_path):
     assert bench.returncode == 0, bench.stderr
     result = json.loads(bench.stdout.strip().splitlines()[-1])
     assert result["clips_per_s"] > 0 and len(result["repeats"]) == 2
+
+
+def test_bench_train_prints_median_step_seconds_as_json():
+    result = run_cli("bench", "train", "--model", "dcgan3d", "--preset", "tiny", "--steps", "3",
+                     "--warmup", "1", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["median_step_s"] > 0 and len(report["steps"]) == 3
+    assert report["median_step_s"] == sorted(report["steps"])[1]
+    unknown = run_cli("bench", "train", "--model", "dcgan3d", "--preset", "nope")
+    assert unknown.returncode == 2 and "choose one of: default_64" in unknown.stderr

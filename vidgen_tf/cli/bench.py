@@ -1,4 +1,4 @@
-"""`vidgen bench`: medians after warm-up for data loading (training and generation follow)."""
+"""`vidgen bench`: medians after warm-up for data loading and training iterations."""
 
 from __future__ import annotations
 
@@ -32,7 +32,22 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     data.add_argument("--json", action="store_true",
                       help="print one JSON object with clips_per_s as the last line")
     data.set_defaults(run=run_data)
-    for name, issue in (("train", 3), ("generate", 4)):
+    train = kinds.add_parser(
+        "train", parents=[common], help="seconds per training iteration of a model",
+        description="Time training iterations (every network's step) of a model preset on "
+                    "an in-memory batch, so data loading is not timed: median after warm-up.")
+    train.add_argument("--model", default="dcgan3d", help="dcgan3d (default), vgan or mocogan")
+    train.add_argument("--preset", default=None, help="named configuration of the model")
+    train.add_argument("--batch-size", type=int, default=None,
+                       help="batch size (default: the preset's)")
+    train.add_argument("--precision", default="float32",
+                       help="float32 (default), mixed_bfloat16 or mixed_float16")
+    train.add_argument("--steps", type=int, default=10, help="timed steps (default 10)")
+    train.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
+    train.add_argument("--json", action="store_true",
+                       help="print one JSON object with median_step_s as the last line")
+    train.set_defaults(run=run_train)
+    for name, issue in (("generate", 4),):
         planned = kinds.add_parser(name, parents=[common], help=f"planned in issue #{issue}")
         planned.set_defaults(run=_planned(name, issue))
 
@@ -73,6 +88,61 @@ def run_data(args) -> int:
     print(f"{args.data}: {median:.1f} clips/s (median of {args.repeats} x {args.batches} "
           f"batches of {args.batch_size}, {args.frames}x{args.size}x{args.size}, after "
           f"{args.warmup} warm-up batches)")
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def run_train(args) -> int:
+    if args.steps < 1 or args.warmup < 0:
+        raise VidgenError(f"--steps must be >= 1 and --warmup >= 0; received steps={args.steps}"
+                          f", warmup={args.warmup}")
+    from vidgen_tf.cli.tf_quiet import import_tensorflow
+
+    tf = import_tensorflow(getattr(args, "verbose", False))
+    import keras
+    import numpy as np
+
+    from vidgen_tf.models.registry import TRAINING_KEYS, get_family, get_preset
+    from vidgen_tf.training.setup import set_precision
+
+    trainer_cls, _ = get_family(args.model)
+    preset = get_preset(args.model, args.preset)
+    batch_size = args.batch_size or preset.get("batch_size") or 16
+    set_precision(args.precision)
+    model = trainer_cls(**{k: v for k, v in preset.items() if k not in TRAINING_KEYS})
+    model.compile()
+    frames, size = model.generator.frames, model.generator.size
+    rng = np.random.default_rng(0)
+    element = {"video": rng.uniform(-1, 1, (batch_size, frames, size, size, 3)).astype("float32")}
+    if getattr(model.generator, "num_classes", 0):
+        element["label"] = rng.integers(model.generator.num_classes, size=batch_size)
+        element["label"] = element["label"].astype("int32")
+    data = tf.data.Dataset.from_tensors(element).repeat()
+
+    class StepTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times, self._start = [], 0.0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            float(next(iter(logs.values())))  # wait for the step's results
+            self.times.append(time.perf_counter() - self._start)
+
+    timer = StepTimer()
+    model.fit(data, epochs=1, steps_per_epoch=args.warmup + args.steps, callbacks=[timer],
+              verbose=0)
+    timed = timer.times[args.warmup:]
+    median = statistics.median(timed)
+    result = {"model": args.model, "preset": args.preset, "batch_size": batch_size,
+              "frames": frames, "size": size, "precision": args.precision,
+              "median_step_s": round(median, 4), "steps": [round(t, 4) for t in timed]}
+    print(f"{args.model} {args.preset or 'default'} ({frames}x{size}x{size}, batch {batch_size}, "
+          f"{args.precision}): {median:.3f} s per training iteration (median of {args.steps} "
+          f"after {args.warmup} warm-up)")
     if args.json:
         print(json.dumps(result))
     return 0
