@@ -47,7 +47,7 @@ def test_user_errors_are_one_line_with_exit_2_and_no_traceback(tmp_path):
         (("data", "inspect", str(tmp_path / "missing")), "not a folder"),
         (("data", "prepare", str(tmp_path / "missing"), "--out", str(tmp_path / "p")),
          "source folder not found"),
-        (("train",), "planned in issue #3"),
+        (("export",), "planned in issue #4"),
     ]
     for argv, message in cases:
         result = run_cli(*argv)
