@@ -110,3 +110,16 @@ def test_existing_run_needs_resume_and_resume_needs_a_run(tmp_path):
     missing = run_cli("train", *TINY, "--out", str(tmp_path / "none"), "--resume")
     assert missing.returncode == 2 and "no config.json" in missing.stderr
     os.remove(tmp_path / "run" / "config.json")
+
+
+def test_conditional_model_takes_the_class_count_of_its_data(tmp_path):
+    run = tmp_path / "run"
+    result = run_cli("train", "--model", "mocogan", "--preset", "paper_64_conditional",
+                     "--frames", "8", "--size", "16", "--batch-size", "2", "--epochs", "1",
+                     "--steps-per-epoch", "1", "--out", str(run))
+    assert result.returncode == 0, result.stderr[-2000:]
+    resolved = json.loads((run / "config.json").read_text())["resolved"]
+    assert resolved["model_kwargs"]["num_classes"] == 12  # shapes: 3 shapes x 4 directions
+    assert resolved["class_names"][0] == "circle_left"
+    model = keras.models.load_model(run / "model.keras")
+    assert model.generator.num_classes == 12

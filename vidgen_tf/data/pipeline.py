@@ -371,3 +371,16 @@ def load_dataset(data: str, *, frames: int | None = None, size: int | None = Non
     if (path / PREPARED_METADATA).exists():
         return tfrecord_dataset(path, frames=frames, size=size, stride=stride, **kwargs)
     return video_folder_dataset(path, frames=frames, size=size or 64, stride=stride, **kwargs)
+
+
+def dataset_class_names(data: str) -> tuple[str, ...]:
+    """Class names of a `--data` source (built-in, prepared folder, or class subfolders)."""
+    if data in BUILTIN_DATASETS:
+        return tuple(make_builtin(data).class_names)
+    path = Path(data)
+    if (path / PREPARED_METADATA).exists():
+        return tuple(read_prepared_metadata(path).get("class_names") or ())
+    if path.is_dir():
+        return tuple(sorted(p.name for p in path.iterdir()
+                            if p.is_dir() and not p.name.startswith(".")))
+    return ()

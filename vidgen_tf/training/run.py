@@ -129,6 +129,19 @@ def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = Fa
 
     trainer_cls, _ = get_family(config.model)
     resolved = config.resolved()
+    if resolved["model_kwargs"].get("num_classes"):
+        # A conditional model learns the classes of its data, whatever the preset says.
+        from vidgen_tf.data.pipeline import dataset_class_names
+
+        names = dataset_class_names(config.data)
+        if not names:
+            raise VidgenError(f"a conditional {config.model} needs labelled data; {config.data} "
+                              "has no classes (use class subfolders)")
+        if len(names) != resolved["model_kwargs"]["num_classes"]:
+            logger.warning("num_classes set to %d to match the classes of %s", len(names),
+                           config.data)
+        resolved["model_kwargs"]["num_classes"] = len(names)
+        resolved["class_names"] = list(names)
     set_precision(config.precision)
     strategy = make_strategy(config.strategy)
     run_dir.mkdir(parents=True, exist_ok=True)

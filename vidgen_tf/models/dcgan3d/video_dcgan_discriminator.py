@@ -32,7 +32,7 @@ class VideoDCGANDiscriminator(keras.Model):
 
     Example:
         >>> d = VideoDCGANDiscriminator(frames=8, size=16, base_filters=8)
-        >>> d(keras.random.uniform((2, 8, 16, 16, 3), -1, 1)).shape
+        >>> tuple(d(keras.random.uniform((2, 8, 16, 16, 3), -1, 1)).shape)
         (2, 1)
     """
 

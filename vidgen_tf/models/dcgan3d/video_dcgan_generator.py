@@ -34,7 +34,7 @@ class VideoDCGANGenerator(keras.Model):
 
     Example:
         >>> g = VideoDCGANGenerator(frames=8, size=16, z_dim=8, base_filters=8)
-        >>> g({"z": keras.random.normal((2, 8))}).shape
+        >>> tuple(g({"z": keras.random.normal((2, 8))}).shape)
         (2, 8, 16, 16, 3)
     """
 
@@ -49,8 +49,8 @@ class VideoDCGANGenerator(keras.Model):
         self.z_dim = z_dim
         self.base_filters = base_filters
         self.channels = channels
-        doublings = spatial_doublings(size, "dcgan3d")
-        self.start_frames, strides = temporal_strides(frames, doublings, "dcgan3d")
+        doublings = spatial_doublings(size, self.family)
+        self.start_frames, strides = temporal_strides(frames, doublings, self.family)
         top_filters = base_filters * 2 ** (doublings - 1)
 
         # Layers

@@ -1,0 +1,244 @@
+"""MoCoGAN: trains the motion/content generator against an image and a video discriminator."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from vidgen_tf.losses import category_loss, get_gan_loss, gradient_penalty
+from vidgen_tf.models.mocogan.mocogan_generator import MoCoGANGenerator
+from vidgen_tf.models.mocogan.mocogan_image_discriminator import MoCoGANImageDiscriminator
+from vidgen_tf.models.mocogan.mocogan_video_discriminator import MoCoGANVideoDiscriminator
+from vidgen_tf.training.gan_trainer import GANTrainer, default_adam, replica_id
+
+# Salts of the stateless draws made here; `sample_noise` uses salts 0 and 1.
+_REAL_FRAMES, _FAKE_FRAMES, _G_FRAMES, _D_LABELS, _G_LABELS, _GP_IMAGE, _GP_VIDEO = range(2, 9)
+
+
+@keras.saving.register_keras_serializable(package="vidgen_tf")
+class MoCoGAN(GANTrainer):
+    """MoCoGAN, trained by `fit` with one optimizer per network (generator, D_I, D_V).
+
+    Follows Tulyakov et al. 2018, "MoCoGAN: Decomposing Motion and Content for Video
+    Generation", Algorithm 1: each step trains the image discriminator D_I on single frames
+    (real frames against generated ones), the video discriminator D_V on clips, then the
+    generator through both. With `num_classes > 0` (the paper's conditional model), D_V also
+    learns to classify real clips, and the generator is pushed to make clips that D_V
+    classifies as the label they were generated from (InfoGAN-style category loss).
+
+    Args:
+        generator: MoCoGANGenerator (built from the other arguments when None).
+        image_discriminator: MoCoGANImageDiscriminator (likewise).
+        video_discriminator: MoCoGANVideoDiscriminator (likewise).
+        frames, size, content_dim, motion_dim, noise_dim, num_classes, base_filters: used
+            only when a network is built here; `base_filters` is both ngf and ndf.
+        image_batch_size: int, default 10. Frames per image-discriminator batch, drawn at
+            random (with replacement) from the clips of the step's batch.
+        category_weight: float >= 0, default 1. Weight of the category loss, for D_V on real
+            labels and for the generator on its own labels.
+        gp_weight: float, default 10. Weight of the gradient penalty with loss "wgan_gp".
+        seed: int, default 0. Seed of the noise, labels and frame picks drawn in `train_step`.
+
+    `fit` data: batches of real video `(batch, frames, size, size, 3)` in [-1, 1], or dicts
+    with a "video" entry (as `vidgen_tf.data.load_dataset` yields). With `num_classes > 0`
+    the real labels are int `(batch,)` in [0, num_classes): the dict's "label" entry, or `y`
+    of `fit(x=videos, y=labels)`. A dict may also carry "noise" (`{"content", "motion"[,
+    "label"]}`) to inject the generator's noise.
+
+    Example:
+        >>> gan = MoCoGAN(frames=8, size=16, content_dim=8, base_filters=8, image_batch_size=4)
+        >>> gan.compile(loss="bce")
+        >>> history = gan.fit(keras.random.uniform((4, 8, 16, 16, 3), -1, 1), batch_size=2,
+        ...                   epochs=1, verbose=0)
+    """
+
+    optimizer_names = ("generator_optimizer", "image_discriminator_optimizer",
+                       "video_discriminator_optimizer")
+
+    def __init__(self, generator: MoCoGANGenerator | None = None,
+                 image_discriminator: MoCoGANImageDiscriminator | None = None,
+                 video_discriminator: MoCoGANVideoDiscriminator | None = None, *,
+                 frames: int = 16, size: int = 64, content_dim: int = 50, motion_dim: int = 10,
+                 noise_dim: int = 10, num_classes: int = 0, base_filters: int = 64,
+                 image_batch_size: int = 10, category_weight: float = 1.0,
+                 gp_weight: float = 10.0, seed: int = 0, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        if image_batch_size < 1:
+            raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
+                             f"image_batch_size={image_batch_size}")
+        if category_weight < 0:
+            raise ValueError(f"category_weight must be >= 0 for MoCoGAN; received "
+                             f"category_weight={category_weight}")
+        # Networks
+        self.generator = generator or MoCoGANGenerator(
+            frames=frames, size=size, content_dim=content_dim, motion_dim=motion_dim,
+            noise_dim=noise_dim, num_classes=num_classes, base_filters=base_filters)
+        g = self.generator
+        self.image_discriminator = image_discriminator or MoCoGANImageDiscriminator(
+            size=g.size, base_filters=base_filters, channels=g.channels)
+        self.video_discriminator = video_discriminator or MoCoGANVideoDiscriminator(
+            frames=g.frames, size=g.size, base_filters=base_filters,
+            num_classes=g.num_classes, channels=g.channels)
+        d_i, d_v = self.image_discriminator, self.video_discriminator
+        if (d_i.size, d_v.size, d_v.frames, d_v.num_classes) != (
+                g.size, g.size, g.frames, g.num_classes):
+            raise ValueError(
+                "generator and discriminators must agree on frames, size and num_classes; "
+                f"received generator frames={g.frames} size={g.size} "
+                f"num_classes={g.num_classes}, image_discriminator size={d_i.size}, "
+                f"video_discriminator frames={d_v.frames} size={d_v.size} "
+                f"num_classes={d_v.num_classes}")
+
+        # Config
+        self.frames, self.size = g.frames, g.size
+        self.content_dim, self.motion_dim, self.noise_dim = (
+            g.content_dim, g.motion_dim, g.noise_dim)
+        self.num_classes = g.num_classes
+        self.base_filters = base_filters
+        self.image_batch_size = image_batch_size
+        self.category_weight = category_weight
+        self.gp_weight = gp_weight
+        self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
+        if self.num_classes:
+            self.add_trackers("d_category_loss", "g_category_loss")
+
+    def default_optimizer(self, name: str) -> keras.optimizers.Optimizer:
+        return default_adam(weight_decay=1e-5)  # the paper's Adam, weight decay 1e-5
+
+    def build(self, input_shape=None):
+        self.generator.build()
+        self.image_discriminator.build()
+        self.video_discriminator.build()
+        self.built = True
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    # ------------------------------------------------------------------ training
+
+    def train_step(self, data):
+        real = self.real_videos(data)
+        batch = ops.shape(real)[0]
+        step = self.generator_optimizer.iterations
+        inputs = data[0] if isinstance(data, tuple) else data
+        injected = inputs.get("noise") if isinstance(inputs, dict) else None
+        g_loss_fn, d_loss_fn = get_gan_loss(self.loss)
+        d_image, d_video = self.image_discriminator, self.video_discriminator
+        logs = {}
+
+        # Sample one generated batch for both discriminator updates.
+        noise = self._noise(injected, batch, 0, _D_LABELS, step)
+        fake = self.generator(noise, training=True)
+
+        # Train the image discriminator on random frames of real and generated clips.
+        real_images = self._sample_frames(real, _REAL_FRAMES, step)
+        fake_images = self._sample_frames(fake, _FAKE_FRAMES, step)
+        with tf.GradientTape() as tape:
+            image_d_loss = d_loss_fn(d_image(real_images, training=True),
+                                     d_image(fake_images, training=True))
+            if self.loss == "wgan_gp":
+                image_d_loss += self._gradient_penalty(
+                    lambda x: d_image(x, training=True), real_images, fake_images,
+                    _GP_IMAGE, step)
+            scaled_loss = self.for_gradients(image_d_loss, self.image_discriminator_optimizer)
+        self._apply(tape, scaled_loss, d_image, self.image_discriminator_optimizer)
+
+        # Train the video discriminator on clips (and, if conditional, to classify real ones).
+        with tf.GradientTape() as tape:
+            real_out = d_video(real, training=True)
+            video_d_loss = d_loss_fn(real_out["logits"],
+                                     d_video(fake, training=True)["logits"])
+            if self.loss == "wgan_gp":
+                video_d_loss += self._gradient_penalty(
+                    lambda x: d_video(x, training=True)["logits"], real, fake, _GP_VIDEO, step)
+            if self.num_classes:
+                logs["d_category_loss"] = category_loss(self._real_labels(data),
+                                                        real_out["class_logits"])
+                video_d_loss += self.category_weight * logs["d_category_loss"]
+            scaled_loss = self.for_gradients(video_d_loss, self.video_discriminator_optimizer)
+        self._apply(tape, scaled_loss, d_video, self.video_discriminator_optimizer)
+
+        # Train the generator through both discriminators (and D_V's category head).
+        noise = self._noise(injected, batch, 1, _G_LABELS, step)
+        with tf.GradientTape() as tape:
+            fake = self.generator(noise, training=True)
+            fake_out = d_video(fake, training=True)
+            g_loss = (g_loss_fn(d_image(self._sample_frames(fake, _G_FRAMES, step),
+                                        training=True))
+                      + g_loss_fn(fake_out["logits"]))
+            if self.num_classes:
+                logs["g_category_loss"] = category_loss(noise["label"],
+                                                        fake_out["class_logits"])
+                g_loss += self.category_weight * logs["g_category_loss"]
+            scaled_loss = self.for_gradients(g_loss, self.generator_optimizer)
+        self._apply(tape, scaled_loss, self.generator, self.generator_optimizer)
+
+        return self.record(image_d_loss=image_d_loss, video_d_loss=video_d_loss,
+                           g_loss=g_loss, **logs)
+
+    @staticmethod
+    def _apply(tape, loss, network, optimizer) -> None:
+        variables = network.trainable_variables
+        optimizer.apply(tape.gradient(loss, variables), variables)
+
+    def _seed(self, salt: int, step) -> tf.Tensor:
+        """A stateless seed per (seed, step, replica, salt), mixed like `sample_noise`'s."""
+        mix = (tf.cast(step, tf.int64) * 1009 + tf.cast(replica_id(), tf.int64)) * 97 + salt * 13
+        return tf.stack([tf.constant(self.seed, tf.int64), mix])
+
+    def _noise(self, injected, batch, salt: int, label_salt: int, step) -> dict:
+        """The generator's inputs: injected noise, or fresh draws (labels uniform)."""
+        if injected:
+            return injected
+        noise = self.sample_noise(self.generator.noise_spec(), batch, salt, step)
+        if self.num_classes:
+            noise["label"] = tf.random.stateless_uniform(
+                [batch], self._seed(label_salt, step), 0, self.num_classes, dtype=tf.int32)
+        return noise
+
+    def _sample_frames(self, videos, salt: int, step):
+        """`image_batch_size` random frames `(n, size, size, channels)` of `videos`
+        `(batch, frames, size, size, channels)`, channels-last, drawn with replacement."""
+        shape = ops.shape(videos)
+        picks = tf.random.stateless_uniform([self.image_batch_size], self._seed(salt, step), 0,
+                                            shape[0] * shape[1], dtype=tf.int32)
+        return ops.take(ops.reshape(videos, (-1, *videos.shape[2:])), picks, axis=0)
+
+    def _gradient_penalty(self, critic_fn, real, fake, salt: int, step):
+        alpha_shape = [ops.shape(real)[0]] + [1] * (len(real.shape) - 1)
+        alpha = tf.random.stateless_uniform(alpha_shape, self._seed(salt, step))
+        return self.gp_weight * gradient_penalty(critic_fn, real, fake, alpha)
+
+    def _real_labels(self, data):
+        """Class ids of the real clips: the "label" entry of a dict, or `y` of `fit(x, y)`."""
+        inputs = data[0] if isinstance(data, tuple) else data
+        if isinstance(inputs, dict) and "label" in inputs:
+            return inputs["label"]
+        if isinstance(data, tuple) and len(data) > 1 and data[1] is not None:
+            return data[1]
+        raise ValueError(
+            f"MoCoGAN with num_classes={self.num_classes} trains on labelled clips: pass dicts "
+            'with a "label" entry (e.g. load_dataset(..., labels=True)) or fit(x=videos, '
+            f"y=labels); received {type(inputs).__name__} data without labels")
+
+    # ------------------------------------------------------------------ config
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            generator=keras.saving.serialize_keras_object(self.generator),
+            image_discriminator=keras.saving.serialize_keras_object(self.image_discriminator),
+            video_discriminator=keras.saving.serialize_keras_object(self.video_discriminator),
+            frames=self.frames, size=self.size, content_dim=self.content_dim,
+            motion_dim=self.motion_dim, noise_dim=self.noise_dim, num_classes=self.num_classes,
+            base_filters=self.base_filters, image_batch_size=self.image_batch_size,
+            category_weight=self.category_weight, gp_weight=self.gp_weight, seed=self.seed)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in ("generator", "image_discriminator", "video_discriminator"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)

@@ -1,0 +1,151 @@
+"""The MoCoGAN generator: a GRU walks the motion space, a 2D DCGAN renders every frame."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from vidgen_tf.layers.conv_plan import spatial_doublings
+
+
+@keras.saving.register_keras_serializable(package="vidgen_tf")
+class MoCoGANGenerator(keras.Model):
+    """MoCoGAN generator: content, motion (and label) noise -> video of any length.
+
+    Follows MoCoGAN (Tulyakov et al. 2018): a clip is a path in latent space. The content
+    code is fixed over the clip; a GRU turns per-frame noise into motion codes; each frame
+    `z_t = [content, motion_t, one_hot(label)]` goes through a 2D DCGAN image generator
+    (a dense projection to 4x4, then stride-2 Conv2DTranspose + BatchNorm + ReLU, then
+    tanh). Frames are rendered all at once by folding time into the batch.
+
+    The number of frames comes from the time axis of the "motion" input, not from `frames`:
+    the GRU is causal, so a longer motion input extends a clip without changing its start.
+    The GRU starts from a zero state (the paper draws it from noise; here the first motion
+    noise step plays that role) and never uses cuDNN, so the graph exports to ONNX.
+
+    Args:
+        frames: int, default 16. Training clip length: the length `noise_spec` asks for.
+        size: int, default 64. Frame height and width: 4 x a power of two (8, 16, 32, 64...).
+        content_dim: int, default 50. Length of the content code.
+        motion_dim: int, default 10. GRU units: length of each motion code.
+        noise_dim: int, default 10. Length of the per-frame noise fed to the GRU.
+        num_classes: int, default 0. Action classes for the conditional model (6 in the
+            paper); 0 means unconditional.
+        base_filters: int, default 64. Filters of the last hidden layer ("ngf"); earlier
+            layers have 2x, 4x, ... as many.
+        channels: int, default 3. Output channels.
+
+    Call:
+        inputs: a dict of noise, all randomness of the model (the graph has no random op):
+            "content": float `(batch, content_dim)`, constant over the clip;
+            "motion": float `(batch, any_frames, noise_dim)`, one noise vector per frame;
+            "label": int32 `(batch,)` in [0, num_classes), only when num_classes > 0.
+        Returns float32 video `(batch, any_frames, size, size, channels)`, channels-last, in
+        [-1, 1].
+
+    Example:
+        >>> g = MoCoGANGenerator(frames=8, size=16, content_dim=8, base_filters=8)
+        >>> video = g({"content": keras.random.normal((2, 8)),
+        ...            "motion": keras.random.normal((2, 12, 10))})
+        >>> tuple(video.shape)
+        (2, 12, 16, 16, 3)
+    """
+
+    family = "mocogan"
+
+    def __init__(self, frames: int = 16, size: int = 64, content_dim: int = 50,
+                 motion_dim: int = 10, noise_dim: int = 10, num_classes: int = 0,
+                 base_filters: int = 64, channels: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        if frames < 1:
+            raise ValueError(f"frames must be >= 1 for MoCoGAN; received frames={frames}")
+        if num_classes < 0:
+            raise ValueError("num_classes must be >= 0 (0 for an unconditional model); "
+                             f"received num_classes={num_classes}")
+        # Config
+        self.frames = frames
+        self.size = size
+        self.content_dim = content_dim
+        self.motion_dim = motion_dim
+        self.noise_dim = noise_dim
+        self.num_classes = num_classes
+        self.base_filters = base_filters
+        self.channels = channels
+        doublings = spatial_doublings(size, "mocogan")
+        top_filters = base_filters * 2 ** (doublings - 1)
+
+        # Layers: the motion GRU, then the image generator shared by every frame.
+        self.motion_gru = layers.GRU(motion_dim, return_sequences=True, use_cudnn=False,
+                                     name="motion_gru")
+        self.project = layers.Dense(4 * 4 * top_filters, use_bias=False, name="project")
+        self.project_norm = layers.BatchNormalization(synchronized=True, name="project_norm")
+        self.project_shape = (4, 4, top_filters)
+        self.blocks = []
+        for i in range(doublings - 1):
+            self.blocks.append((
+                layers.Conv2DTranspose(top_filters // 2 ** (i + 1), 4, strides=2, padding="same",
+                                       use_bias=False, name=f"up{i}"),
+                layers.BatchNormalization(synchronized=True, name=f"up{i}_norm"),
+            ))
+        self.to_frame = layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
+                                               name="to_frame")
+        self.output_activation = layers.Activation("tanh", dtype="float32", name="tanh")
+
+    def noise_spec(self) -> dict:
+        """Each named input: per-sample shape, dtype and how to sample it."""
+        spec = {
+            "content": {"shape": (self.content_dim,), "dtype": "float32",
+                        "distribution": "normal"},
+            "motion": {"shape": (self.frames, self.noise_dim), "dtype": "float32",
+                       "distribution": "normal"},
+        }
+        if self.num_classes:
+            spec["label"] = {"shape": (), "dtype": "int32", "distribution": "categorical",
+                             "num_classes": self.num_classes}
+        return spec
+
+    def build(self, input_shape=None):
+        inputs = {"content": ops.zeros((1, self.content_dim)),
+                  "motion": ops.zeros((1, self.frames, self.noise_dim))}
+        if self.num_classes:
+            inputs["label"] = ops.zeros((1,), "int32")
+        self.call(inputs)
+        self.built = True
+
+    def call(self, inputs, training=False):
+        if not isinstance(inputs, dict) or not {"content", "motion"} <= inputs.keys():
+            raise ValueError('MoCoGANGenerator takes a dict with "content" and "motion" noise; '
+                             f"received {type(inputs).__name__} {_keys(inputs)}")
+        if self.num_classes and "label" not in inputs:
+            raise ValueError(f'MoCoGANGenerator with num_classes={self.num_classes} needs a '
+                             f'"label" input; received keys {_keys(inputs)}')
+        motion = self.motion_gru(inputs["motion"], training=training)  # (B, T, motion_dim)
+        per_frame = ops.zeros_like(motion[..., :1])  # (B, T, 1): broadcasts codes over time
+        codes = [ops.cast(inputs["content"], motion.dtype)[:, None, :] + per_frame, motion]
+        if self.num_classes:
+            one_hot = ops.one_hot(ops.cast(inputs["label"], "int32"), self.num_classes,
+                                  dtype=motion.dtype)
+            codes.append(one_hot[:, None, :] + per_frame)
+        z = ops.concatenate(codes, axis=-1)  # (B, T, content + motion + classes)
+
+        # Every frame is an independent image: fold time into the batch.
+        frames = ops.shape(z)[1]
+        x = self.project(ops.reshape(z, (-1, z.shape[-1])))
+        x = ops.reshape(x, (-1, *self.project_shape))
+        x = ops.relu(self.project_norm(x, training=training))
+        for conv, norm in self.blocks:
+            x = ops.relu(norm(conv(x), training=training))
+        x = self.output_activation(self.to_frame(x))
+        return ops.reshape(x, (-1, frames, self.size, self.size, self.channels))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(frames=self.frames, size=self.size, content_dim=self.content_dim,
+                      motion_dim=self.motion_dim, noise_dim=self.noise_dim,
+                      num_classes=self.num_classes, base_filters=self.base_filters,
+                      channels=self.channels)
+        return config
+
+
+def _keys(inputs) -> str:
+    return sorted(inputs) if isinstance(inputs, dict) else "(not a dict)"

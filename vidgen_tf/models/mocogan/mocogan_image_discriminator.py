@@ -1,0 +1,71 @@
+"""The MoCoGAN image discriminator: a 2D patch discriminator that judges single frames."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from vidgen_tf.layers.conv_plan import spatial_doublings
+
+
+@keras.saving.register_keras_serializable(package="vidgen_tf")
+class MoCoGANImageDiscriminator(keras.Model):
+    """MoCoGAN image discriminator D_I: frame -> a 4x4 map of real/fake patch logits.
+
+    Follows the PatchImageDiscriminator of MoCoGAN (Tulyakov et al. 2018): stride-2 Conv2D
+    (kernel 4) + LeakyReLU(0.2) blocks that halve height and width and double the filters,
+    BatchNorm after every block but the first, and a last stride-2 conv to one logit per
+    patch (no bias, as in the paper). It sees frames one at a time, so it judges content
+    (appearance) and leaves motion to the video discriminator.
+
+    Args:
+        size: int, default 64. Frame height and width: 4 x a power of two.
+        base_filters: int, default 64. Filters of the first layer ("ndf").
+        channels: int, default 3. Input channels.
+
+    Call:
+        images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
+        Returns float32 patch logits `(batch, 4, 4, 1)` (higher means "real").
+
+    Example:
+        >>> d = MoCoGANImageDiscriminator(size=16, base_filters=8)
+        >>> tuple(d(keras.random.uniform((2, 16, 16, 3), -1, 1)).shape)
+        (2, 4, 4, 1)
+    """
+
+    def __init__(self, size: int = 64, base_filters: int = 64, channels: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        # Config
+        self.size = size
+        self.base_filters = base_filters
+        self.channels = channels
+        doublings = spatial_doublings(size, "mocogan")
+
+        # Layers
+        self.blocks = []
+        for i in range(doublings - 1):
+            conv = layers.Conv2D(base_filters * 2**i, 4, strides=2, padding="same",
+                                 use_bias=(i == 0), name=f"down{i}")
+            norm = None if i == 0 else layers.BatchNormalization(
+                synchronized=True, name=f"down{i}_norm")
+            self.blocks.append((conv, norm))
+        self.to_logits = layers.Conv2D(1, 4, strides=2, padding="same", use_bias=False,
+                                       dtype="float32", name="logits")
+
+    def build(self, input_shape=None):
+        self.call(ops.zeros((1, self.size, self.size, self.channels)))
+        self.built = True
+
+    def call(self, images, training=False):
+        x = images
+        for conv, norm in self.blocks:
+            x = conv(x)
+            if norm is not None:
+                x = norm(x, training=training)
+            x = ops.leaky_relu(x, 0.2)
+        return self.to_logits(x)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(size=self.size, base_filters=self.base_filters, channels=self.channels)
+        return config

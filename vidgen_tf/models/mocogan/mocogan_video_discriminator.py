@@ -1,0 +1,102 @@
+"""The MoCoGAN video discriminator: a 3D patch discriminator with an optional category head."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from vidgen_tf.layers.conv_plan import spatial_doublings
+
+# Each Conv3D has temporal kernel 4 and no temporal padding, as in the paper.
+_FRAMES_LOST_PER_LAYER = 3
+
+
+@keras.saving.register_keras_serializable(package="vidgen_tf")
+class MoCoGANVideoDiscriminator(keras.Model):
+    """MoCoGAN video discriminator D_V: clip -> patch logits (+ class logits if conditional).
+
+    Follows the PatchVideoDiscriminator of MoCoGAN (Tulyakov et al. 2018): Conv3D (kernel 4,
+    strides (1, 2, 2), spatial padding 1, no temporal padding) + LeakyReLU(0.2) blocks,
+    BatchNorm after every block but the first, and a last conv to the patch logits. Each
+    layer halves height and width and trims 3 frames, so at 64x64x16 the output is 4x4x4.
+    When `num_classes > 0` the last conv has `1 + num_classes` outputs, as in the paper's
+    CategoricalVideoDiscriminator: channel 0 is the patch logit, and the rest, averaged over
+    all patches, are the class logits that the InfoGAN-style category loss trains.
+
+    Args:
+        frames: int, default 16. Input frames; at least 3 x (layers) + 1, where layers is
+            log2(size / 4) (13 at size 64, 7 at size 16).
+        size: int, default 64. Input height and width: 4 x a power of two.
+        base_filters: int, default 64. Filters of the first layer ("ndf").
+        num_classes: int, default 0. Classes of the category head; 0 means no head.
+        channels: int, default 3. Input channels.
+
+    Call:
+        video: float `(batch, frames, size, size, channels)`, channels-last, in [-1, 1].
+        Returns a dict:
+            "logits": float32 patch logits `(batch, frames - 3 * layers, 4, 4, 1)` (higher
+                means "real");
+            "class_logits": float32 `(batch, num_classes)`, only when num_classes > 0.
+
+    Example:
+        >>> d = MoCoGANVideoDiscriminator(frames=8, size=16, base_filters=8, num_classes=6)
+        >>> out = d(keras.random.uniform((2, 8, 16, 16, 3), -1, 1))
+        >>> tuple(out["logits"].shape), tuple(out["class_logits"].shape)
+        ((2, 2, 4, 4, 1), (2, 6))
+    """
+
+    def __init__(self, frames: int = 16, size: int = 64, base_filters: int = 64,
+                 num_classes: int = 0, channels: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        doublings = spatial_doublings(size, "mocogan")
+        min_frames = _FRAMES_LOST_PER_LAYER * doublings + 1
+        if frames < min_frames:
+            raise ValueError(
+                f"frames must be >= {min_frames} for MoCoGAN at size={size} (each of its "
+                f"{doublings} Conv3D layers trims {_FRAMES_LOST_PER_LAYER} frames); "
+                f"received frames={frames}")
+        if num_classes < 0:
+            raise ValueError("num_classes must be >= 0 (0 for no category head); "
+                             f"received num_classes={num_classes}")
+        # Config
+        self.frames = frames
+        self.size = size
+        self.base_filters = base_filters
+        self.num_classes = num_classes
+        self.channels = channels
+
+        # Layers: explicit spatial padding of 1 with "valid" convs pads height and width only.
+        def conv(filters, name, **kwargs):
+            return layers.Conv3D(filters, 4, strides=(1, 2, 2), padding="valid", name=name,
+                                 **kwargs)
+
+        self.pad = layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name="pad")
+        self.blocks = []
+        for i in range(doublings - 1):
+            norm = None if i == 0 else layers.BatchNormalization(
+                synchronized=True, name=f"down{i}_norm")
+            self.blocks.append((conv(base_filters * 2**i, f"down{i}", use_bias=(i == 0)), norm))
+        self.to_logits = conv(1 + num_classes, "logits", use_bias=False, dtype="float32")
+
+    def build(self, input_shape=None):
+        self.call(ops.zeros((1, self.frames, self.size, self.size, self.channels)))
+        self.built = True
+
+    def call(self, video, training=False):
+        x = video
+        for conv, norm in self.blocks:
+            x = conv(self.pad(x))
+            if norm is not None:
+                x = norm(x, training=training)
+            x = ops.leaky_relu(x, 0.2)
+        x = self.to_logits(self.pad(x))
+        outputs = {"logits": x[..., :1]}
+        if self.num_classes:
+            outputs["class_logits"] = ops.mean(x[..., 1:], axis=(1, 2, 3))
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(frames=self.frames, size=self.size, base_filters=self.base_filters,
+                      num_classes=self.num_classes, channels=self.channels)
+        return config
