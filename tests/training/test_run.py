@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from tests.test_case import run_cli
 from vidgen_tf.data.video_io import read_video
+from vidgen_tf.models import load_model
 from vidgen_tf.models.dcgan3d import VideoDCGAN
 from vidgen_tf.training.callbacks import GoodCheckpoint, NaNGuard
 
@@ -121,5 +122,5 @@ def test_conditional_model_takes_the_class_count_of_its_data(tmp_path):
     resolved = json.loads((run / "config.json").read_text())["resolved"]
     assert resolved["model_kwargs"]["num_classes"] == 12  # shapes: 3 shapes x 4 directions
     assert resolved["class_names"][0] == "circle_left"
-    model = keras.models.load_model(run / "model.keras")
+    model = load_model(run / "model.keras")  # imports the mocogan family for Keras
     assert model.generator.num_classes == 12

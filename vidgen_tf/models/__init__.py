@@ -1,1 +1,22 @@
 """Model families, one folder each: generator, discriminator(s), trainer and presets."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+
+def load_model(path: str | os.PathLike, **kwargs):
+    """`keras.models.load_model` with every vidgen_tf class registered first.
+
+    Keras finds custom classes only once their modules are imported; this imports every
+    model family, so any vidgen_tf `.keras` file (a run's model.keras or checkpoint) loads,
+    compiled and ready to `fit` again.
+    """
+    import keras
+
+    from vidgen_tf.models.registry import FAMILIES, available_families
+
+    for name in available_families():
+        importlib.import_module(FAMILIES[name][0])
+    return keras.models.load_model(path, **kwargs)

@@ -125,6 +125,7 @@ def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = Fa
         raise VidgenError(f"{run_dir} already holds a run; pass --resume to continue it or "
                           f"choose another --out")
     _check(config)
+    from vidgen_tf.models import load_model
     from vidgen_tf.models.registry import get_family
 
     trainer_cls, _ = get_family(config.model)
@@ -156,7 +157,7 @@ def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = Fa
     with strategy.scope():
         if resume and not backup_dir.exists() and checkpoint.exists():
             # No interrupted epoch to restore: continue after the last good checkpoint.
-            model = keras.models.load_model(checkpoint)
+            model = load_model(checkpoint)
             initial_epoch = json.loads(state_path.read_text())["epochs_completed"]
         else:
             model = trainer_cls(**resolved["model_kwargs"])
