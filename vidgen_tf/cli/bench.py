@@ -134,7 +134,7 @@ def run_train(args) -> int:
 
     timer = StepTimer()
     model.fit(data, epochs=1, steps_per_epoch=args.warmup + args.steps, callbacks=[timer],
-              verbose=0)
+              verbose=0, shuffle=False)
     timed = timer.times[args.warmup:]
     median = statistics.median(timed)
     result = {"model": args.model, "preset": args.preset, "batch_size": batch_size,
