@@ -7,11 +7,11 @@ import pytest
 from tests.test_case import (
     assert_config_round_trip,
     assert_fit_changes_every_network,
+    assert_resume_matches_uninterrupted,
     assert_same_optimizer_state,
     optimizer_state,
 )
 from vidgen_tf.models.dcgan3d import VideoDCGAN, VideoDCGANDiscriminator, VideoDCGANGenerator
-from vidgen_tf.training.callbacks import AtomicBackupAndRestore
 
 TINY = dict(frames=8, size=16, z_dim=8, base_filters=8)
 
@@ -82,58 +82,14 @@ def test_config_and_keras_round_trip_keep_outputs_and_optimizer_state(tmp_path):
     assert int(loaded.generator_optimizer.iterations) == 4
 
 
-class _Interrupt(keras.callbacks.Callback):
-    """Stops training mid-epoch like a kill: an exception in the middle of epoch `epoch`."""
-
-    def __init__(self, epoch, batch):
-        super().__init__()
-        self.epoch, self.batch, self.current = epoch, batch, 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == self.batch:
-            raise RuntimeError("simulated kill")
-
-
-def _seeded_gan():
-    keras.utils.set_random_seed(0)  # identical initial weights in every run
+def _compiled():
     gan = VideoDCGAN(**TINY)
     gan.compile()
     return gan
 
 
 def test_backup_and_restore_resumes_every_optimizer_without_double_counting(tmp_path):
-    data, steps = real_batch(8), 4  # batch 2 -> 4 steps per epoch
-    fit = dict(batch_size=2, epochs=3, shuffle=False, verbose=0)
-
-    # Reference: 3 uninterrupted epochs.
-    reference = _seeded_gan()
-    reference.fit(data, **fit)
-
-    # Killed in the middle of epoch 1 (epoch 0 complete and backed up), then resumed.
-    first = _seeded_gan()
-    with pytest.raises(RuntimeError, match="simulated kill"):
-        first.fit(data, **fit, callbacks=[AtomicBackupAndRestore(str(tmp_path)),
-                                          _Interrupt(1, 1)])
-    second = _seeded_gan()
-    epochs_run = []
-    record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs_run.append(e))
-    second.fit(data, **fit, callbacks=[AtomicBackupAndRestore(str(tmp_path)), record])
-    assert epochs_run == [1, 2]  # resumed at the interrupted epoch; epoch 0 not trained twice
-
-    # Every optimizer counted each step once: 3 epochs x 4 steps, not 3 + the replayed part.
-    for name in second.optimizer_names:
-        assert int(getattr(second, name).iterations) == 3 * steps, name
-    # Weights and Adam moments equal the uninterrupted run's: the restored optimizer state
-    # (not a fresh one) continued, and the noise replayed the same draws per step.
-    for a, b in zip(reference.get_weights(), second.get_weights(), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    ref_state, resumed_state = optimizer_state(reference), optimizer_state(second)
-    for name in ref_state:
-        for a, b in zip(ref_state[name], resumed_state[name], strict=True):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7, err_msg=name)
+    assert_resume_matches_uninterrupted(_compiled, real_batch(8), tmp_path)
 
 
 def test_mixed_bfloat16_trains_with_float32_outputs():
