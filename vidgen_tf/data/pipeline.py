@@ -144,7 +144,7 @@ def video_folder_dataset(
         ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
-    draws = tf.data.Dataset.random(seed=seed if seed is not None else None)
+    draws = tf.data.Dataset.random(seed=seed)
     ds = tf.data.Dataset.zip(ds, draws)
 
     def decode(path, num_frames, fps, draw):

@@ -6,6 +6,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from vidgen_tf.losses import get_gan_loss, gradient_penalty
+
 DEFAULT_LEARNING_RATE = 2e-4
 DEFAULT_BETAS = (0.5, 0.999)
 
@@ -67,8 +69,6 @@ class GANTrainer(keras.Model):
                 default to Adam(2e-4, betas (0.5, 0.999)). Extra keyword arguments that are
                 not optimizers go to `keras.Model.compile` (e.g. `jit_compile`).
         """
-        from vidgen_tf.losses import get_gan_loss
-
         get_gan_loss(loss)  # fail early with the valid names
         unknown = [k for k in optimizers if k.endswith("_optimizer")
                    and k not in self.optimizer_names]
@@ -149,6 +149,39 @@ class GANTrainer(keras.Model):
             else:
                 noise[name] = tf.random.stateless_normal(shape, seed)
         return noise
+
+    @staticmethod
+    def injected_noise(data) -> dict | None:
+        """The generator inputs a batch carries under "noise" (tests inject them), or None."""
+        inputs = data[0] if isinstance(data, tuple) else data
+        return inputs.get("noise") if isinstance(inputs, dict) else None
+
+    @staticmethod
+    def apply_gradients(tape, loss, network, optimizer) -> None:
+        """Differentiate `loss` (recorded on `tape`) for `network`'s weights and step."""
+        variables = network.trainable_variables
+        optimizer.apply(tape.gradient(loss, variables), variables)
+
+    def train_discriminator(self, real, noise, d_loss_fn, step):
+        """One step of `self.discriminator` (single-discriminator families): real clips up,
+        clips generated from `noise` down, plus the gradient penalty with loss "wgan_gp".
+
+        Returns (d_loss, real_logits, fake_logits).
+        """
+        with tf.GradientTape() as tape:
+            fake = self.generator(noise, training=True)
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_loss = d_loss_fn(real_logits, fake_logits)
+            if self.loss == "wgan_gp":
+                alpha = tf.random.stateless_uniform(
+                    [ops.shape(real)[0], 1, 1, 1, 1],
+                    tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64) * 7 + 3]))
+                d_loss += self.gp_weight * gradient_penalty(
+                    lambda x: self.discriminator(x, training=True), real, fake, alpha)
+            scaled_loss = self.for_gradients(d_loss, self.discriminator_optimizer)
+        self.apply_gradients(tape, scaled_loss, self.discriminator, self.discriminator_optimizer)
+        return d_loss, real_logits, fake_logits
 
     @staticmethod
     def real_videos(data):

@@ -121,8 +121,7 @@ class MoCoGAN(GANTrainer):
         real = self.real_videos(data)
         batch = ops.shape(real)[0]
         step = self.generator_optimizer.iterations
-        inputs = data[0] if isinstance(data, tuple) else data
-        injected = inputs.get("noise") if isinstance(inputs, dict) else None
+        injected = self.injected_noise(data)
         g_loss_fn, d_loss_fn = get_gan_loss(self.loss)
         d_image, d_video = self.image_discriminator, self.video_discriminator
         logs = {}
@@ -142,7 +141,7 @@ class MoCoGAN(GANTrainer):
                     lambda x: d_image(x, training=True), real_images, fake_images,
                     _GP_IMAGE, step)
             scaled_loss = self.for_gradients(image_d_loss, self.image_discriminator_optimizer)
-        self._apply(tape, scaled_loss, d_image, self.image_discriminator_optimizer)
+        self.apply_gradients(tape, scaled_loss, d_image, self.image_discriminator_optimizer)
 
         # Train the video discriminator on clips (and, if conditional, to classify real ones).
         with tf.GradientTape() as tape:
@@ -157,7 +156,7 @@ class MoCoGAN(GANTrainer):
                                                         real_out["class_logits"])
                 video_d_loss += self.category_weight * logs["d_category_loss"]
             scaled_loss = self.for_gradients(video_d_loss, self.video_discriminator_optimizer)
-        self._apply(tape, scaled_loss, d_video, self.video_discriminator_optimizer)
+        self.apply_gradients(tape, scaled_loss, d_video, self.video_discriminator_optimizer)
 
         # Train the generator through both discriminators (and D_V's category head).
         noise = self._noise(injected, batch, 1, _G_LABELS, step)
@@ -172,15 +171,10 @@ class MoCoGAN(GANTrainer):
                                                         fake_out["class_logits"])
                 g_loss += self.category_weight * logs["g_category_loss"]
             scaled_loss = self.for_gradients(g_loss, self.generator_optimizer)
-        self._apply(tape, scaled_loss, self.generator, self.generator_optimizer)
+        self.apply_gradients(tape, scaled_loss, self.generator, self.generator_optimizer)
 
         return self.record(image_d_loss=image_d_loss, video_d_loss=video_d_loss,
                            g_loss=g_loss, **logs)
-
-    @staticmethod
-    def _apply(tape, loss, network, optimizer) -> None:
-        variables = network.trainable_variables
-        optimizer.apply(tape.gradient(loss, variables), variables)
 
     def _seed(self, salt: int, step) -> tf.Tensor:
         """A stateless seed per (seed, step, replica, salt), mixed like `sample_noise`'s."""

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from vidgen_tf.losses import get_gan_loss, gradient_penalty, mask_sparsity_loss
+from vidgen_tf.losses import get_gan_loss, mask_sparsity_loss
 from vidgen_tf.models.vgan.vgan_discriminator import VGANDiscriminator
 from vidgen_tf.models.vgan.vgan_generator import VGANGenerator
 from vidgen_tf.training.gan_trainer import GANTrainer
@@ -80,27 +80,12 @@ class VGAN(GANTrainer):
         real = self.real_videos(data)
         batch = ops.shape(real)[0]
         step = self.generator_optimizer.iterations
-        inputs = data[0] if isinstance(data, tuple) else data
-        injected = inputs.get("noise") if isinstance(inputs, dict) else None
+        injected = self.injected_noise(data)
         g_loss_fn, d_loss_fn = get_gan_loss(self.loss)
 
         # Train the discriminator: real clips up, generated clips down.
         noise = injected or self.sample_noise(self.generator.noise_spec(), batch, 0, step)
-        with tf.GradientTape() as tape:
-            fake = self.generator(noise, training=True)
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
-            d_loss = d_loss_fn(real_logits, fake_logits)
-            if self.loss == "wgan_gp":
-                alpha = tf.random.stateless_uniform(
-                    [batch, 1, 1, 1, 1], tf.stack([tf.constant(self.seed, tf.int64),
-                                                   tf.cast(step, tf.int64) * 7 + 3]))
-                d_loss += self.gp_weight * gradient_penalty(
-                    lambda x: self.discriminator(x, training=True), real, fake, alpha)
-            scaled_loss = self.for_gradients(d_loss, self.discriminator_optimizer)
-        d_vars = self.discriminator.trainable_variables
-        grads = tape.gradient(scaled_loss, d_vars)
-        self.discriminator_optimizer.apply(grads, d_vars)
+        d_loss, real_logits, fake_logits = self.train_discriminator(real, noise, d_loss_fn, step)
 
         # Train the generator through the updated discriminator, keeping the mask sparse.
         noise = injected or self.sample_noise(self.generator.noise_spec(), batch, 1, step)
@@ -110,9 +95,7 @@ class VGAN(GANTrainer):
             g_loss = (g_loss_fn(self.discriminator(fake, training=True))
                       + self.mask_weight * mask_l1)
             scaled_loss = self.for_gradients(g_loss, self.generator_optimizer)
-        g_vars = self.generator.trainable_variables
-        grads = tape.gradient(scaled_loss, g_vars)
-        self.generator_optimizer.apply(grads, g_vars)
+        self.apply_gradients(tape, scaled_loss, self.generator, self.generator_optimizer)
 
         return self.record(d_loss=d_loss, g_loss=g_loss, mask_l1=mask_l1,
                            d_real=ops.mean(real_logits), d_fake=ops.mean(fake_logits))
