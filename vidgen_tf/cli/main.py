@@ -17,13 +17,12 @@ from vidgen_tf.errors import VidgenError
 
 # Subcommands arriving with later issues: (help line, issue that delivers it).
 PLANNED = {
-    "export": ("export a trained generator to SavedModel and ONNX with a manifest", 4),
-    "generate": ("generate videos from an exported model with the thin runtime", 4),
     "evaluate": ("evaluate generated video (FVD with I3D, SSIM/PSNR)", 5),
     "demo": ("train briefly on shapes, export, and generate: the whole path in minutes", 4),
 }
 # Implemented subcommands: name -> module with `add_parser(subparsers, common)`.
 COMMANDS = {"data": "vidgen_tf.cli.data", "train": "vidgen_tf.cli.train",
+            "export": "vidgen_tf.cli.export", "generate": "vidgen_tf.cli.generate",
             "bench": "vidgen_tf.cli.bench"}
 
 

@@ -13,7 +13,9 @@ from vidgen_tf.models.mocogan.mocogan_video_discriminator import MoCoGANVideoDis
 from vidgen_tf.training.gan_trainer import GANTrainer, default_adam, replica_id
 
 # Salts of the stateless draws made here; `sample_noise` uses salts 0 and 1.
-_REAL_FRAMES, _FAKE_FRAMES, _G_FRAMES, _D_LABELS, _G_LABELS, _GP_IMAGE, _GP_VIDEO = range(2, 9)
+(_REAL_FRAMES, _FAKE_FRAMES, _G_FRAMES, _D_LABELS, _G_LABELS, _GP_IMAGE, _GP_VIDEO,
+ _NOISE_REAL_IMAGES, _NOISE_FAKE_IMAGES, _NOISE_REAL_VIDEO, _NOISE_FAKE_VIDEO, _NOISE_G_IMAGES,
+ _NOISE_G_VIDEO) = range(2, 15)
 
 
 @keras.saving.register_keras_serializable(package="vidgen_tf")
@@ -38,6 +40,10 @@ class MoCoGAN(GANTrainer):
         category_weight: float >= 0, default 1. Weight of the category loss, for D_V on real
             labels and for the generator on its own labels.
         gp_weight: float, default 10. Weight of the gradient penalty with loss "wgan_gp".
+        noise_sigma: float >= 0, default 0. Standard deviation of Gaussian noise added to
+            every discriminator input (real and generated), as the authors' `--use_noise
+            --noise_sigma` option does. It keeps the discriminators from winning outright on
+            simple data (the built-in shapes); 0 disables it.
         seed: int, default 0. Seed of the noise, labels and frame picks drawn in `train_step`.
 
     `fit` data: batches of real video `(batch, frames, size, size, 3)` in [-1, 1], or dicts
@@ -62,11 +68,14 @@ class MoCoGAN(GANTrainer):
                  frames: int = 16, size: int = 64, content_dim: int = 50, motion_dim: int = 10,
                  noise_dim: int = 10, num_classes: int = 0, base_filters: int = 64,
                  image_batch_size: int = 10, category_weight: float = 1.0,
-                 gp_weight: float = 10.0, seed: int = 0, **kwargs):
+                 gp_weight: float = 10.0, noise_sigma: float = 0.0, seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         if image_batch_size < 1:
             raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
                              f"image_batch_size={image_batch_size}")
+        if noise_sigma < 0:
+            raise ValueError(f"noise_sigma must be >= 0 for MoCoGAN; received "
+                             f"noise_sigma={noise_sigma}")
         if category_weight < 0:
             raise ValueError(f"category_weight must be >= 0 for MoCoGAN; received "
                              f"category_weight={category_weight}")
@@ -99,6 +108,7 @@ class MoCoGAN(GANTrainer):
         self.image_batch_size = image_batch_size
         self.category_weight = category_weight
         self.gp_weight = gp_weight
+        self.noise_sigma = noise_sigma
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
         if self.num_classes:
             self.add_trackers("d_category_loss", "g_category_loss")
@@ -131,8 +141,10 @@ class MoCoGAN(GANTrainer):
         fake = self.generator(noise, training=True)
 
         # Train the image discriminator on random frames of real and generated clips.
-        real_images = self._sample_frames(real, _REAL_FRAMES, step)
-        fake_images = self._sample_frames(fake, _FAKE_FRAMES, step)
+        real_images = self._noisy(self._sample_frames(real, _REAL_FRAMES, step),
+                                  _NOISE_REAL_IMAGES, step)
+        fake_images = self._noisy(self._sample_frames(fake, _FAKE_FRAMES, step),
+                                  _NOISE_FAKE_IMAGES, step)
         with tf.GradientTape() as tape:
             image_d_loss = d_loss_fn(d_image(real_images, training=True),
                                      d_image(fake_images, training=True))
@@ -144,6 +156,8 @@ class MoCoGAN(GANTrainer):
         self.apply_gradients(tape, scaled_loss, d_image, self.image_discriminator_optimizer)
 
         # Train the video discriminator on clips (and, if conditional, to classify real ones).
+        real = self._noisy(real, _NOISE_REAL_VIDEO, step)
+        fake = self._noisy(fake, _NOISE_FAKE_VIDEO, step)
         with tf.GradientTape() as tape:
             real_out = d_video(real, training=True)
             video_d_loss = d_loss_fn(real_out["logits"],
@@ -162,10 +176,11 @@ class MoCoGAN(GANTrainer):
         noise = self._noise(injected, batch, 1, _G_LABELS, step)
         with tf.GradientTape() as tape:
             fake = self.generator(noise, training=True)
-            fake_out = d_video(fake, training=True)
-            g_loss = (g_loss_fn(d_image(self._sample_frames(fake, _G_FRAMES, step),
-                                        training=True))
-                      + g_loss_fn(fake_out["logits"]))
+            fake_out = d_video(self._noisy(fake, _NOISE_G_VIDEO, step), training=True)
+            fake_images = self._noisy(self._sample_frames(fake, _G_FRAMES, step),
+                                      _NOISE_G_IMAGES, step)
+            g_loss = g_loss_fn(d_image(fake_images, training=True)) + g_loss_fn(
+                fake_out["logits"])
             if self.num_classes:
                 logs["g_category_loss"] = category_loss(noise["label"],
                                                         fake_out["class_logits"])
@@ -199,6 +214,13 @@ class MoCoGAN(GANTrainer):
                                             shape[0] * shape[1], dtype=tf.int32)
         return ops.take(ops.reshape(videos, (-1, *videos.shape[2:])), picks, axis=0)
 
+    def _noisy(self, x, salt: int, step):
+        """`x` plus N(0, noise_sigma^2) noise (drawn per step and replica), or `x` itself."""
+        if not self.noise_sigma:
+            return x
+        noise = tf.random.stateless_normal(ops.shape(x), self._seed(salt, step), dtype=x.dtype)
+        return x + ops.cast(self.noise_sigma, x.dtype) * noise
+
     def _gradient_penalty(self, critic_fn, real, fake, salt: int, step):
         alpha_shape = [ops.shape(real)[0]] + [1] * (len(real.shape) - 1)
         alpha = tf.random.stateless_uniform(alpha_shape, self._seed(salt, step))
@@ -227,7 +249,8 @@ class MoCoGAN(GANTrainer):
             frames=self.frames, size=self.size, content_dim=self.content_dim,
             motion_dim=self.motion_dim, noise_dim=self.noise_dim, num_classes=self.num_classes,
             base_filters=self.base_filters, image_batch_size=self.image_batch_size,
-            category_weight=self.category_weight, gp_weight=self.gp_weight, seed=self.seed)
+            category_weight=self.category_weight, gp_weight=self.gp_weight,
+            noise_sigma=self.noise_sigma, seed=self.seed)
         return config
 
     @classmethod

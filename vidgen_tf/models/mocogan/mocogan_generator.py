@@ -96,8 +96,9 @@ class MoCoGANGenerator(keras.Model):
         spec = {
             "content": {"shape": (self.content_dim,), "dtype": "float32",
                         "distribution": "normal"},
+            # time_axis: the clip length follows this axis, so any number of frames works.
             "motion": {"shape": (self.frames, self.noise_dim), "dtype": "float32",
-                       "distribution": "normal"},
+                       "distribution": "normal", "time_axis": 0},
         }
         if self.num_classes:
             spec["label"] = {"shape": (), "dtype": "int32", "distribution": "categorical",

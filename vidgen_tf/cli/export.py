@@ -1,0 +1,51 @@
+"""`vidgen export`: a trained generator to saved_models/NAME (SavedModel) and export/NAME (ONNX)."""
+
+from __future__ import annotations
+
+import argparse
+
+from vidgen_tf.cli.tf_quiet import import_tensorflow
+
+
+def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
+    export = subparsers.add_parser(
+        "export", parents=[common], help="export a trained generator to SavedModel and ONNX",
+        description="Export the generator of a run directory (or a .keras file) in inference "
+                    "mode and float32: a SavedModel in SAVED_MODELS_DIR/NAME and model.onnx + "
+                    "manifest.json in EXPORT_DIR/NAME. Keras, the reloaded SavedModel and "
+                    "onnxruntime must agree to 1e-4 or nothing is written.")
+    export.add_argument("source", metavar="RUN_DIR|MODEL.keras",
+                        help="a `vidgen train` run directory or a .keras file")
+    export.add_argument("--name", required=True, help="name of the exported model's folders")
+    export.add_argument("--saved-models-dir", default="saved_models",
+                        help="where the SavedModel folder goes (default ./saved_models)")
+    export.add_argument("--export-dir", default="export",
+                        help="where the ONNX folder goes (default ./export)")
+    export.add_argument("--opset", type=int, default=17, help="ONNX opset, 13-18 (default 17)")
+    export.add_argument("--fps", type=float, default=None,
+                        help="frames per second recorded for players (default 8)")
+    export.add_argument("--quantize", choices=["int8"], default=None,
+                        help="also quantize the ONNX model (int8) for faster CPU generation")
+    export.set_defaults(run=run_export)
+
+
+def run_export(args) -> int:
+    import_tensorflow(getattr(args, "verbose", False))
+    from vidgen_tf.export.generator_export import export_generator
+
+    manifest = export_generator(args.source, args.name,
+                                saved_models_dir=args.saved_models_dir,
+                                export_dir=args.export_dir, opset=args.opset, fps=args.fps,
+                                quantize=args.quantize)
+    parity = manifest["parity"]
+    print(f"SavedModel: {args.saved_models_dir}/{args.name}")
+    print(f"ONNX:       {args.export_dir}/{args.name}/model.onnx "
+          f"({manifest['onnx']['bytes'] / 1e6:.1f} MB, opset {manifest['onnx']['opset']}, "
+          f"{manifest['onnx']['precision']})")
+    print(f"parity vs Keras (max abs): SavedModel {parity['keras_vs_savedmodel']:.2e}, "
+          f"onnxruntime {parity['keras_vs_onnxruntime']:.2e}")
+    if "int8_max_pixel_error" in parity:
+        print(f"int8 quality cost: max pixel error {parity['int8_max_pixel_error']} / 255, mean "
+              f"{parity['int8_mean_pixel_error']:.2f}")
+    print(f"generate with: vidgen generate {args.export_dir}/{args.name} --out samples.gif")
+    return 0

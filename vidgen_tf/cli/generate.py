@@ -1,0 +1,75 @@
+"""`vidgen generate`: videos from an export directory with the thin runtime (no TensorFlow)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+from vidgen_tf.errors import VidgenError
+
+OUTPUT_FORMATS = (".mp4", ".gif", ".npy")
+MAX_NUM = 10_000
+
+
+def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
+    generate = subparsers.add_parser(
+        "generate", parents=[common], help="generate videos from an exported model (ONNX)",
+        description="Generate videos with onnxruntime from a `vidgen export` directory; "
+                    "TensorFlow is never imported. .mp4 and .gif get a grid of all videos; "
+                    ".npy gets the uint8 array (num, frames, height, width, 3).")
+    generate.add_argument("path", metavar="PATH", help="export directory (holds manifest.json)")
+    generate.add_argument("--num", type=int, default=16, help="videos to generate (default 16)")
+    generate.add_argument("--seed", type=int, default=None,
+                          help="noise seed (default: a random one, printed)")
+    generate.add_argument("--label", default=None,
+                          help="class id or name, for a conditional model")
+    generate.add_argument("--frames", type=int, default=None,
+                          help="clip length (default: the trained length)")
+    generate.add_argument("--fps", type=float, default=None,
+                          help="frames per second of the file (default: the manifest's)")
+    generate.add_argument("--provider", default=None,
+                          help="onnxruntime provider, e.g. CPUExecutionProvider (default: CUDA "
+                               "when it loads, else CPU)")
+    generate.add_argument("--out", required=True, help="output file: .mp4, .gif or .npy")
+    generate.set_defaults(run=run_generate)
+
+
+def run_generate(args) -> int:
+    from vidgen_tf.runtime import VideoGenerator
+
+    out = Path(args.out)
+    if out.suffix.lower() not in OUTPUT_FORMATS:
+        raise VidgenError(f"--out must end in {', '.join(OUTPUT_FORMATS)}; received {args.out}")
+    if not 1 <= args.num <= MAX_NUM:
+        raise VidgenError(f"--num must be between 1 and {MAX_NUM}; received {args.num}")
+    if not out.parent.is_dir():
+        raise VidgenError(f"cannot write {out}: folder {out.parent} does not exist")
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    providers = [args.provider] if args.provider else None
+    generator = VideoGenerator(args.path, providers=providers)
+    videos = generator.generate(args.num, seed=seed, label=args.label, frames=args.frames)
+    if out.suffix.lower() == ".npy":
+        _save_npy(out, videos)
+    else:
+        from vidgen_tf.data.grid import video_grid
+        from vidgen_tf.data.video_io import write_video
+
+        write_video(out, video_grid(videos) if len(videos) > 1 else videos[0],
+                    fps=args.fps or generator.fps)
+    print(f"wrote {out}: {len(videos)} videos of {videos.shape[1]} frames "
+          f"{videos.shape[2]}x{videos.shape[3]} (seed {seed}, {generator.providers[0]})")
+    return 0
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    """np.save through a temporary file, so an interrupted write leaves nothing."""
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}.npy")
+    try:
+        np.save(tmp, array)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
