@@ -17,13 +17,12 @@ from vidgen_tf.errors import VidgenError
 
 # Subcommands arriving with later issues: (help line, issue that delivers it).
 PLANNED = {
-    "evaluate": ("evaluate generated video (FVD with I3D, SSIM/PSNR)", 5),
     "demo": ("train briefly on shapes, export, and generate: the whole path in minutes", 4),
 }
 # Implemented subcommands: name -> module with `add_parser(subparsers, common)`.
 COMMANDS = {"data": "vidgen_tf.cli.data", "train": "vidgen_tf.cli.train",
             "export": "vidgen_tf.cli.export", "generate": "vidgen_tf.cli.generate",
-            "bench": "vidgen_tf.cli.bench"}
+            "bench": "vidgen_tf.cli.bench", "evaluate": "vidgen_tf.cli.evaluate"}
 
 
 class UsageError(VidgenError):

