@@ -1,0 +1,32 @@
+"""Session fixtures: tiny trained runs exported once, shared by the export, runtime and CLI tests."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _train_and_export(root, name: str, **model_kwargs) -> dict:
+    from vidgen_tf.export.generator_export import export_generator
+    from vidgen_tf.training.run import TrainConfig, train_run
+
+    run_dir = root / f"run_{name}"
+    config = TrainConfig(model="mocogan", preset="tiny", data="shapes", epochs=1,
+                         steps_per_epoch=2, sample_every=1, model_kwargs=model_kwargs)
+    train_run(config, run_dir, verbose=0)
+    manifest = export_generator(run_dir, name, saved_models_dir=root / "saved_models",
+                                export_dir=root / "export")
+    return {"run_dir": run_dir, "saved_model": root / "saved_models" / name,
+            "export": root / "export" / name, "manifest": manifest}
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tmp_path_factory):
+    """An unconditional tiny MoCoGAN trained 2 steps on shapes and exported."""
+    return _train_and_export(tmp_path_factory.mktemp("tiny_export"), "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_conditional_export(tmp_path_factory):
+    """A conditional tiny MoCoGAN (the 12 shapes classes) trained 2 steps and exported."""
+    return _train_and_export(tmp_path_factory.mktemp("tiny_cond_export"), "tiny_cond",
+                             num_classes=12)
