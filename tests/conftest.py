@@ -1,4 +1,4 @@
-"""Session fixtures: tiny trained runs exported once, shared by the export, runtime and CLI tests."""
+"""Session fixtures: tiny trained runs exported once, for the export, runtime and CLI tests."""
 
 from __future__ import annotations
 

@@ -140,12 +140,12 @@ def test_interrupted_export_leaves_no_directory(tiny_export, tmp_path, monkeypat
 def test_bad_sources_and_names_are_clear_errors(tmp_path):
     with pytest.raises(VidgenError, match="neither a run directory"):
         export_generator(tmp_path / "missing.keras", "m")
-    with pytest.raises(VidgenError, match="no model.keras and no checkpoint"):
+    with pytest.raises(VidgenError, match=r"no model\.keras and no checkpoint"):
         export_generator(tmp_path, "m")
     with pytest.raises(VidgenError, match="plain folder name"):
         export_generator(tmp_path, "../m")
     (tmp_path / "junk.keras").write_bytes(b"junk")
-    with pytest.raises(VidgenError, match="cannot load"):
+    with pytest.raises(VidgenError, match=r"cannot load"):
         export_generator(tmp_path / "junk.keras", "m")
 
 

@@ -91,7 +91,7 @@ def test_bad_num_is_refused(tiny_export, num):
 def test_absurdly_large_requests_are_refused_before_any_work(tiny_export, monkeypatch):
     generator = VideoGenerator(tiny_export["export"])
     monkeypatch.setattr(generator, "run", lambda inputs: pytest.fail("should not run"))
-    with pytest.raises(ValueError, match="GiB.*iter_generate"):
+    with pytest.raises(ValueError, match=r"GiB.*iter_generate"):
         generator.generate(10**9)
 
 
@@ -109,7 +109,7 @@ def test_missing_and_malformed_manifests(export_copy, tmp_path):
     with pytest.raises(ManifestError, match='"inputs"'):
         VideoGenerator(export_copy)
     manifest.unlink()
-    with pytest.raises(ManifestError, match="no manifest.json"):
+    with pytest.raises(ManifestError, match=r"no manifest\.json"):
         VideoGenerator(export_copy)
 
 

@@ -69,7 +69,7 @@ def serving_function(generator):
 
     @tf.function(input_signature=signature)
     def serve(*inputs):
-        return {"video": generator(dict(zip(names, inputs)), training=False)}
+        return {"video": generator(dict(zip(names, inputs, strict=True)), training=False)}
 
     return serve, signature
 
