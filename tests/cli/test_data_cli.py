@@ -47,7 +47,8 @@ def test_user_errors_are_one_line_with_exit_2_and_no_traceback(tmp_path):
         (("data", "inspect", str(tmp_path / "missing")), "not a folder"),
         (("data", "prepare", str(tmp_path / "missing"), "--out", str(tmp_path / "p")),
          "source folder not found"),
-        (("export",), "planned in issue #4"),
+        (("generate", str(tmp_path / "missing"), "--out", str(tmp_path / "x.gif")),
+         "not an export directory"),
     ]
     for argv, message in cases:
         result = run_cli(*argv)

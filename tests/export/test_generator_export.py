@@ -16,7 +16,6 @@ from vidgen_tf.errors import VidgenError
 from vidgen_tf.export import generator_export
 from vidgen_tf.export.generator_export import ExportError, export_generator
 from vidgen_tf.export.sources import float32_generator
-from vidgen_tf.models import load_model
 from vidgen_tf.models.dcgan3d import VideoDCGAN
 from vidgen_tf.models.vgan import VGAN
 from vidgen_tf.noise import sample_noise
@@ -25,7 +24,8 @@ from vidgen_tf.runtime.manifest import file_sha256
 
 
 def keras_generator(run_dir):
-    return load_model(run_dir / "model.keras", compile=False).generator
+    """The run's generator in float32 (the fixtures train with --precision auto: bf16 here)."""
+    return float32_generator(run_dir / "model.keras")[0]
 
 
 def test_manifest_describes_inputs_output_provenance_and_parity(tiny_conditional_export):

@@ -15,28 +15,11 @@ import traceback
 from vidgen_tf import __version__
 from vidgen_tf.errors import VidgenError
 
-# Subcommands arriving with later issues: (help line, issue that delivers it).
-PLANNED = {
-    "demo": ("train briefly on shapes, export, and generate: the whole path in minutes", 4),
-}
 # Implemented subcommands: name -> module with `add_parser(subparsers, common)`.
 COMMANDS = {"data": "vidgen_tf.cli.data", "train": "vidgen_tf.cli.train",
             "export": "vidgen_tf.cli.export", "generate": "vidgen_tf.cli.generate",
-            "bench": "vidgen_tf.cli.bench", "evaluate": "vidgen_tf.cli.evaluate"}
-
-
-class UsageError(VidgenError):
-    """A command line that cannot be run as given."""
-
-
-def _planned(name: str, issue: int):
-    def run(args) -> int:
-        raise UsageError(
-            f"`vidgen {name}` is not available in vidgen_tf {__version__} yet "
-            f"(it is planned in issue #{issue}); see `vidgen --help` for the commands that are"
-        )
-
-    return run
+            "bench": "vidgen_tf.cli.bench", "evaluate": "vidgen_tf.cli.evaluate",
+            "demo": "vidgen_tf.cli.demo"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,10 +36,6 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for module in COMMANDS.values():
         importlib.import_module(module).add_parser(subparsers, common)
-    for name, (text, issue) in PLANNED.items():
-        sub = subparsers.add_parser(name, parents=[common], help=f"{text} (planned, #{issue})",
-                                    description=f"{text}. Not available yet: issue #{issue}.")
-        sub.set_defaults(run=_planned(name, issue))
     return parser
 
 

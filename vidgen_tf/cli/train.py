@@ -28,8 +28,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--steps-per-epoch", type=int, default=100,
                        help="training steps per epoch (default 100)")
     train.add_argument("--loss", default="bce", help="bce (default), hinge or wgan_gp")
-    train.add_argument("--precision", default="float32",
-                       help="float32 (default), mixed_bfloat16 (CPU/GPU) or mixed_float16 (GPU)")
+    train.add_argument("--precision", default="auto",
+                       help="auto (default: mixed_bfloat16 on a CPU with bfloat16 instructions, "
+                            "else float32), float32, mixed_bfloat16 or mixed_float16 (GPU)")
     train.add_argument("--strategy", default="default",
                        help="default, mirrored (all local GPUs) or multiworker (TF_CONFIG)")
     train.add_argument("--seed", type=int, default=0, help="seed of noise and data order")

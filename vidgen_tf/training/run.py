@@ -39,7 +39,7 @@ class TrainConfig:
     epochs: int = 10
     steps_per_epoch: int = 100
     loss: str = "bce"
-    precision: str = "float32"
+    precision: str = "auto"
     strategy: str = "default"
     seed: int = 0
     sample_every: int = 1
@@ -107,6 +107,17 @@ def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = Fa
     """
     import keras
 
+    previous = keras.mixed_precision.global_policy()
+    try:
+        return _train_run(config, run_dir, resume, verbose)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)  # the run's policy stays with the run
+
+
+def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
+               verbose: int | str) -> dict:
+    import keras
+
     from vidgen_tf.training.callbacks import (
         AtomicBackupAndRestore,
         GoodCheckpoint,
@@ -143,7 +154,8 @@ def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = Fa
                            config.data)
         resolved["model_kwargs"]["num_classes"] = len(names)
         resolved["class_names"] = list(names)
-    set_precision(config.precision)
+    precision = set_precision(config.precision)
+    resolved["precision"] = precision
     strategy = make_strategy(config.strategy)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(run_dir / "config.json", {

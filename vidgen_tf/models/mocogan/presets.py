@@ -24,6 +24,9 @@ MOCOGAN_PRESETS: dict[str, dict] = {
     # --noise_sigma 0.1): without it both discriminators won outright within 500 steps.
     "shapes_64": {**_PAPER, "base_filters": 32, "image_batch_size": 16, "batch_size": 8,
                   "noise_sigma": 0.1},
+    # `vidgen demo`: the whole path (train, export, generate) in a few minutes of CPU.
+    "demo_32": {**_PAPER, "size": 32, "base_filters": 16, "image_batch_size": 16,
+                "batch_size": 8, "noise_sigma": 0.1},
     # For tests and smoke runs.
     "tiny": {"frames": 8, "size": 16, "content_dim": 8, "motion_dim": 4, "noise_dim": 4,
              "num_classes": 0, "base_filters": 8, "image_batch_size": 4, "category_weight": 1.0,

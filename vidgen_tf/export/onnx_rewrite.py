@@ -1,0 +1,214 @@
+"""Rewrite stride-2 transposed convolutions of an ONNX graph as convolutions (same outputs).
+
+A ConvTranspose with kernel 4, stride 2 and padding 1 (every upsampling layer of the DCGAN-style
+generators) equals a kernel-2 Conv with 4x the output channels, one block per output phase
+(row parity a, column parity b), followed by interleaving the phases (DepthToSpace):
+
+    out[2i + a, 2j + b] = sum_{dy, dx in {0, 1}} x_pad[i + a + dy, j + b + dx]
+                          * W[:, :, 3 - a - 2 dy, 3 - b - 2 dx]
+
+with x padded by 1. It does the same multiply-adds, but onnxruntime runs Conv much faster than
+ConvTranspose on CPU (blocked NCHWc kernels), and only Conv has a fused int8 kernel (VNNI),
+which is what makes `--quantize int8` fast. Per-channel Mul/Add after the layer (inference
+BatchNorm) are folded into the weights first, and a following Relu moves onto the Conv, where
+onnxruntime fuses it. The export's parity check runs on the rewritten graph.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+# Layers whose input is smaller than this (height) stay ConvTranspose: measured slower as Conv.
+MIN_INPUT_SIZE = 8
+# Layers with fewer output channels stay ConvTranspose (the RGB layer): likewise.
+MIN_OUTPUT_CHANNELS = 16
+
+
+def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MIN_INPUT_SIZE,
+                            min_output_channels: int = MIN_OUTPUT_CHANNELS) -> int:
+    """Rewrite eligible ConvTranspose nodes of `model` (an onnx.ModelProto) in place.
+
+    `sample_inputs` (one batch of the graph's inputs) serves to find each layer's input size.
+    Returns the number of nodes rewritten.
+    """
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    shapes = _input_heights(model, sample_inputs)
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    graph_outputs = {o.name for o in graph.output}
+
+    rewritten = 0
+    new_nodes = []
+    removed = set()
+    for node in list(graph.node):
+        if id(node) in removed:
+            continue
+        if not _eligible(node, inits):
+            new_nodes.append(node)
+            continue
+        weight = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)  # (Cin, Cout, 4, 4)
+        cout = weight.shape[1]
+        height = shapes.get(node.input[0])
+        if cout < min_output_channels or height is None or height < min_input_size:
+            new_nodes.append(node)
+            continue
+        bias = (numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
+                if len(node.input) > 2 and node.input[2] else np.zeros(cout, np.float32))
+
+        # Fold per-channel Mul / Add (inference BatchNorm) and take over a following Relu.
+        output = node.output[0]
+        relu = False
+        while output not in graph_outputs and len(consumers.get(output, [])) == 1:
+            nxt = consumers[output][0]
+            if nxt.op_type in ("Mul", "Add"):
+                const = _per_channel(nxt, output, inits, cout)
+                if const is None:
+                    break
+                if nxt.op_type == "Mul":
+                    weight = weight * const[None, :, None, None]
+                    bias = bias * const
+                else:
+                    bias = bias + const
+            elif nxt.op_type == "Relu" and not relu:
+                relu = True
+            else:
+                break
+            removed.add(id(nxt))
+            output = nxt.output[0]
+            if relu:
+                break
+
+        prefix = f"{node.name or output}/as_conv"
+        kernel = np.empty((4 * cout, weight.shape[0], 2, 2), np.float32)
+        for a in range(2):
+            for b in range(2):
+                block = slice((a * 2 + b) * cout, (a * 2 + b + 1) * cout)
+                for dy in range(2):
+                    for dx in range(2):
+                        kernel[block, :, dy, dx] = weight[:, :, 3 - a - 2 * dy,
+                                                          3 - b - 2 * dx].T
+        graph.initializer.extend([
+            numpy_helper.from_array(kernel, f"{prefix}/kernel"),
+            numpy_helper.from_array(np.tile(bias, 4), f"{prefix}/bias"),
+        ])
+        conv_out = f"{prefix}/conv"
+        new_nodes.append(helper.make_node("Conv", [node.input[0], f"{prefix}/kernel",
+                                                   f"{prefix}/bias"], [conv_out],
+                                          kernel_shape=[2, 2], pads=[1, 1, 1, 1],
+                                          name=f"{prefix}/conv"))
+        if relu:
+            new_nodes.append(helper.make_node("Relu", [conv_out], [f"{prefix}/relu"],
+                                              name=f"{prefix}/relu"))
+            conv_out = f"{prefix}/relu"
+        phases = []
+        for a in range(2):
+            for b in range(2):
+                k = a * 2 + b
+                # Phase a reads conv rows a .. a + H - 1 of H + 1: drop the last row (a = 0)
+                # or the first (a = 1); likewise for columns.
+                starts = [k * cout, a, b]
+                ends = [(k + 1) * cout, -1 if a == 0 else 2**31 - 1, -1 if b == 0 else 2**31 - 1]
+                names = [f"{prefix}/phase{k}_{part}" for part in ("starts", "ends", "axes")]
+                graph.initializer.extend([
+                    numpy_helper.from_array(np.array(starts, np.int64), names[0]),
+                    numpy_helper.from_array(np.array(ends, np.int64), names[1]),
+                    numpy_helper.from_array(np.array([1, 2, 3], np.int64), names[2]),
+                ])
+                phases.append(f"{prefix}/phase{k}")
+                new_nodes.append(helper.make_node("Slice", [conv_out, *names], [phases[-1]],
+                                                  name=phases[-1]))
+        new_nodes.append(helper.make_node("Concat", phases, [f"{prefix}/phases"], axis=1,
+                                          name=f"{prefix}/concat"))
+        new_nodes.append(helper.make_node("DepthToSpace", [f"{prefix}/phases"], [output],
+                                          blocksize=2, mode="DCR", name=f"{prefix}/interleave"))
+        rewritten += 1
+    if rewritten:
+        del graph.node[:]
+        graph.node.extend(n for n in new_nodes if id(n) not in removed)
+        _drop_unused_initializers(graph)
+        onnx.checker.check_model(model)
+    return rewritten
+
+
+def _eligible(node, inits) -> bool:
+    if node.op_type != "ConvTranspose" or node.input[1] not in inits:
+        return False
+    if len(node.input) > 2 and node.input[2] and node.input[2] not in inits:
+        return False
+    attrs = {a.name: a for a in node.attribute}
+    from onnx import helper
+
+    def get(name, default):
+        return list(helper.get_attribute_value(attrs[name])) if name in attrs else default
+
+    if list(inits[node.input[1]].dims[2:]) != [4, 4]:
+        return False
+    return (get("strides", [1, 1]) == [2, 2] and get("pads", [0, 0, 0, 0]) == [1, 1, 1, 1]
+            and get("dilations", [1, 1]) == [1, 1] and get("output_padding", [0, 0]) == [0, 0]
+            and (helper.get_attribute_value(attrs["group"]) if "group" in attrs else 1) == 1
+            and "output_shape" not in attrs
+            and (helper.get_attribute_value(attrs["auto_pad"]) if "auto_pad" in attrs
+                 else b"NOTSET") == b"NOTSET")
+
+
+def _per_channel(node, source: str, inits, channels: int):
+    """The per-channel constant of a Mul/Add applied to `source` (NCHW), or None."""
+    from onnx import numpy_helper
+
+    other = node.input[1] if node.input[0] == source else node.input[0]
+    if other not in inits:
+        return None
+    value = numpy_helper.to_array(inits[other]).astype(np.float32)
+    if value.size == 1:
+        return np.full(channels, float(value.reshape(())), np.float32)
+    if value.shape in ((channels,), (1, channels, 1, 1), (channels, 1, 1)):
+        return value.reshape(channels)
+    return None
+
+
+def _input_heights(model, sample_inputs: dict) -> dict[str, int]:
+    """Heights (NCHW dim 2) of the ConvTranspose inputs, measured by running a copy of the
+    graph that also outputs them (shape inference cannot see through the reshapes)."""
+    import onnx
+    import onnxruntime as ort
+
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    names = [n.input[0] for n in probe.graph.node if n.op_type == "ConvTranspose"]
+    if not names:
+        return {}
+    probe.graph.output.extend(onnx.ValueInfoProto(name=name) for name in names)
+    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    values = session.run(names, sample_inputs)
+    return {name: value.shape[2] for name, value in zip(names, values, strict=True)
+            if value.ndim == 4}
+
+
+def _drop_unused_initializers(graph) -> None:
+    used = {name for node in graph.node for name in node.input}
+    for attr_graph in _subgraphs(graph):
+        used |= {name for node in attr_graph.node for name in node.input}
+    keep = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+
+
+def _subgraphs(graph):
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.g.node:
+                yield attr.g
+                yield from _subgraphs(attr.g)
+            for g in attr.graphs:
+                yield g
+                yield from _subgraphs(g)
