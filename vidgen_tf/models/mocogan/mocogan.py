@@ -50,7 +50,8 @@ class MoCoGAN(GANTrainer):
     with a "video" entry (as `vidgen_tf.data.load_dataset` yields). With `num_classes > 0`
     the real labels are int `(batch,)` in [0, num_classes): the dict's "label" entry, or `y`
     of `fit(x=videos, y=labels)`. A dict may also carry "noise" (`{"content", "motion"[,
-    "label"]}`) to inject the generator's noise.
+    "label"]}`) to inject the generator's noise, and "frame_picks" (int `(batch, k)`) to
+    choose the image discriminator's frames.
 
     Example:
         >>> gan = MoCoGAN(frames=8, size=16, content_dim=8, base_filters=8, image_batch_size=4)
@@ -141,9 +142,10 @@ class MoCoGAN(GANTrainer):
         fake = self.generator(noise, training=True)
 
         # Train the image discriminator on random frames of real and generated clips.
-        real_images = self._noisy(self._sample_frames(real, _REAL_FRAMES, step),
+        picks = self._injected_picks(data)
+        real_images = self._noisy(self._sample_frames(real, _REAL_FRAMES, step, picks),
                                   _NOISE_REAL_IMAGES, step)
-        fake_images = self._noisy(self._sample_frames(fake, _FAKE_FRAMES, step),
+        fake_images = self._noisy(self._sample_frames(fake, _FAKE_FRAMES, step, picks),
                                   _NOISE_FAKE_IMAGES, step)
         with tf.GradientTape() as tape:
             image_d_loss = d_loss_fn(d_image(real_images, training=True),
@@ -177,7 +179,7 @@ class MoCoGAN(GANTrainer):
         with tf.GradientTape() as tape:
             fake = self.generator(noise, training=True)
             fake_out = d_video(self._noisy(fake, _NOISE_G_VIDEO, step), training=True)
-            fake_images = self._noisy(self._sample_frames(fake, _G_FRAMES, step),
+            fake_images = self._noisy(self._sample_frames(fake, _G_FRAMES, step, picks),
                                       _NOISE_G_IMAGES, step)
             g_loss = g_loss_fn(d_image(fake_images, training=True)) + g_loss_fn(
                 fake_out["logits"])
@@ -206,9 +208,20 @@ class MoCoGAN(GANTrainer):
                 [batch], self._seed(label_salt, step), 0, self.num_classes, dtype=tf.int32)
         return noise
 
-    def _sample_frames(self, videos, salt: int, step):
+    @staticmethod
+    def _injected_picks(data):
+        """Frame indices `(batch, k)` a batch carries under "frame_picks" (tests inject them
+        so that every replica split sees the same frames), or None."""
+        inputs = data[0] if isinstance(data, tuple) else data
+        return inputs.get("frame_picks") if isinstance(inputs, dict) else None
+
+    def _sample_frames(self, videos, salt: int, step, picks=None):
         """`image_batch_size` random frames `(n, size, size, channels)` of `videos`
-        `(batch, frames, size, size, channels)`, channels-last, drawn with replacement."""
+        `(batch, frames, size, size, channels)`, channels-last, drawn with replacement; or,
+        with injected `picks` `(batch, k)`, frames `picks[i]` of clip i (n = batch * k)."""
+        if picks is not None:
+            chosen = tf.gather(videos, tf.cast(picks, tf.int32), axis=1, batch_dims=1)
+            return ops.reshape(chosen, (-1, *videos.shape[2:]))
         shape = ops.shape(videos)
         picks = tf.random.stateless_uniform([self.image_batch_size], self._seed(salt, step), 0,
                                             shape[0] * shape[1], dtype=tf.int32)
