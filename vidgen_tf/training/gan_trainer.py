@@ -51,12 +51,15 @@ class GANTrainer(keras.Model):
     """
 
     optimizer_names: tuple[str, ...] = ()
+    # The networks' objectives; their sum is logged as "loss", the key stock Keras callbacks
+    # (TerminateOnNaN, EarlyStopping, ModelCheckpoint's default monitor) look for.
+    objective_names: tuple[str, ...] = ("d_loss", "g_loss")
 
     def __init__(self, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
         self.loss = "bce"
-        self.trackers: dict[str, keras.metrics.Mean] = {}
+        self.trackers: dict[str, keras.metrics.Mean] = {"loss": keras.metrics.Mean(name="loss")}
 
     # ------------------------------------------------------------------ compile
 
@@ -124,6 +127,8 @@ class GANTrainer(keras.Model):
         return list(self.trackers.values())
 
     def record(self, **values) -> dict:
+        """Update the trackers with one step's values (plus "loss", the objectives' sum)."""
+        values["loss"] = sum(ops.cast(values[name], "float32") for name in self.objective_names)
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}

@@ -60,6 +60,7 @@ class MoCoGAN(GANTrainer):
         ...                   epochs=1, verbose=0)
     """
 
+    objective_names = ("image_d_loss", "video_d_loss", "g_loss")
     optimizer_names = ("generator_optimizer", "image_discriminator_optimizer",
                        "video_discriminator_optimizer")
 
