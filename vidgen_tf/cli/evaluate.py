@@ -114,6 +114,14 @@ def _kind(spec: str) -> str:
     return "data"
 
 
+def _check_exists(flag: str, spec: str) -> None:
+    from vidgen_tf.data.builtin import BUILTIN_DATASETS
+
+    if spec not in BUILTIN_DATASETS and not Path(spec).exists():
+        raise VidgenError(f"{flag} {spec!r} is neither a built-in dataset "
+                          f"({', '.join(sorted(BUILTIN_DATASETS))}) nor an existing folder")
+
+
 def _data_clips(spec: str, num: int, frames: int, size: int | None, seed: int,
                 update) -> tuple:
     """Up to `num` uint8 clips of a dataset, and a note when the folder holds fewer."""
@@ -210,6 +218,8 @@ def run_fvd(args) -> int:
     if _kind(args.real) != "data":
         raise VidgenError(f"--real must be a dataset (built-in name or folder); {args.real} is "
                           "a model directory")
+    for flag, spec in (("--real", args.real), ("--fake", args.fake)):
+        _check_exists(flag, spec)
     from vidgen_tf.metrics.i3d_weights import resolve_weights_path
 
     weights = resolve_weights_path(args.i3d_weights)  # fail before any slow work

@@ -46,7 +46,7 @@ def _moments(features, name: str) -> tuple[np.ndarray, np.ndarray]:
                           f"received {len(features)} for {name}")
     if not np.all(np.isfinite(features)):
         raise ValueError(f"{name} contains NaN or infinite values")
-    return features.mean(axis=0), np.cov(features, rowvar=False)
+    return features.mean(axis=0), np.atleast_2d(np.cov(features, rowvar=False))
 
 
 def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
