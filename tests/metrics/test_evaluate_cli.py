@@ -89,7 +89,9 @@ def test_fvd_of_two_shapes_draws_end_to_end(i3d_weights_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["fvd"] > 0 and report["num_real"] == report["num_fake"] == 3
     assert report["frames"] == 10 and report["size"] == 32 and report["biased"] is True
-    assert report["precision"] == "float32" and report["fake_kind"] == "data"
+    from vidgen_tf.metrics.fvd import default_precision
+
+    assert report["precision"] == default_precision() and report["fake_kind"] == "data"
     assert "biased" in result.stdout  # said in the output, not only as a warning
 
 
@@ -111,3 +113,28 @@ def test_fvd_generates_fake_clips_from_an_export_and_a_run_directory(request,
         report = json.loads(result.stdout.strip().splitlines()[-1])
         assert report["fake_kind"] == kind and report["num_fake"] == 2, report
         assert report["frames"] == 10 and report["size"] == 16 and report["fvd"] > 0
+
+
+def test_metrics_package_and_evaluate_help_do_not_import_tensorflow(tmp_path):
+    from tests.test_case import run_python
+
+    code = f"""
+import json, sys
+import numpy as np
+import vidgen_tf.metrics
+from vidgen_tf.metrics import frame_metrics, frechet_distance
+from vidgen_tf.metrics.i3d_weights import read_weights, cached_weights_path
+from vidgen_tf.cli.main import main
+for argv in (["evaluate", "--help"], ["evaluate", "fvd", "--help"]):
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+rng = np.random.default_rng(0)
+frechet_distance(rng.normal(size=(5, 3)), rng.normal(size=(5, 3)))
+np.save({str(tmp_path / "a.npy")!r}, np.zeros((1, 2, 16, 16, 3), np.uint8))
+assert main(["evaluate", "frames", "--pred", {str(tmp_path / "a.npy")!r},
+             "--target", {str(tmp_path / "a.npy")!r}]) == 0
+print(json.dumps({{"heavy": sorted(m for m in ("tensorflow", "keras") if m in sys.modules)}}))
+"""
+    assert run_python(code) == {"heavy": []}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -98,33 +99,65 @@ def frechet_distance(features_a, features_b) -> float:
 # --------------------------------------------------------------------------- I3D features
 
 
+def cpu_has_native_bfloat16(cpuinfo: str) -> bool:
+    """Whether /proc/cpuinfo text lists bfloat16 arithmetic (AVX512-BF16 or AMX-BF16)."""
+    return re.search(r"\b(avx512_bf16|amx_bf16)\b", cpuinfo) is not None
+
+
+@functools.cache
+def default_precision() -> str:
+    """The I3D precision to use: mixed_bfloat16 where the hardware computes bfloat16 natively
+    (CPUs with AVX512-BF16 or AMX, GPUs of compute capability 8.0 or more), else float32.
+
+    On the README's example bfloat16 changed FVD by under 0.5% and ran I3D 1.7x faster on a
+    Xeon with AMX; without native support bfloat16 is emulated and can be slower.
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        native = all(tuple(tf.config.experimental.get_device_details(gpu).get(
+            "compute_capability", (0, 0))) >= (8, 0) for gpu in gpus)
+    else:
+        try:
+            native = cpu_has_native_bfloat16(Path("/proc/cpuinfo").read_text())
+        except OSError:
+            native = False
+    return "mixed_bfloat16" if native else "float32"
+
+
 @functools.lru_cache(maxsize=2)
 def _cached_i3d(path: str, mtime: float, precision: str):
     from vidgen_tf.metrics.i3d import InceptionI3D
     from vidgen_tf.metrics.i3d_weights import load_i3d_weights, read_weights
 
-    model = InceptionI3D(dtype=None if precision == "float32" else precision)
+    model = InceptionI3D(dtype=precision)  # explicit: a global mixed policy must not leak in
     model.trainable = False  # BatchNorm always uses its moving statistics
     load_i3d_weights(model, read_weights(path))
     return model
 
 
-def load_i3d(weights: str | os.PathLike | None = None, precision: str = "float32"):
+def load_i3d(weights: str | os.PathLike | None = None, precision: str | None = None):
     """The Kinetics-400 `InceptionI3D` with its weights loaded (cached per file and precision).
 
     Args:
         weights: a `.ckpt` or `.npz` file; None uses the cache made by `vidgen evaluate
             fetch-i3d` (`vidgen_tf.metrics.i3d_weights.fetch_i3d_weights`).
-        precision: "float32" (default) or "mixed_bfloat16" (bfloat16 compute, float32
-            logits).
+        precision: "float32" or "mixed_bfloat16" (bfloat16 compute, float32 logits); None
+            (default) picks `default_precision()`. The model's `precision` attribute says
+            which it got.
     """
     from vidgen_tf.metrics.i3d_weights import resolve_weights_path
+
+    precision = precision or default_precision()
 
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; received "
                          f"precision={precision!r}")
     path = resolve_weights_path(weights).resolve()
-    return _cached_i3d(str(path), path.stat().st_mtime, precision)
+    model = _cached_i3d(str(path), path.stat().st_mtime, precision)
+    model.precision = precision
+    return model
 
 
 def _check_videos(videos) -> np.ndarray:
@@ -198,7 +231,7 @@ def _progress(total: int, progress) -> tuple[Callable[[int], None], Callable[[],
 
 
 def i3d_logits(videos, *, batch_size: int = 8, weights: str | os.PathLike | None = None,
-               precision: str = "float32", model=None, progress=None) -> np.ndarray:
+               precision: str | None = None, model=None, progress=None) -> np.ndarray:
     """Kinetics-400 I3D logits, averaged over time, as the FVD reference embeds clips.
 
     Args:
@@ -206,7 +239,7 @@ def i3d_logits(videos, *, batch_size: int = 8, weights: str | os.PathLike | None
             float in [-1, 1], with frames >= 9. Frames are resized bilinearly to 224x224.
         batch_size: clips per I3D call (default 8). Results do not depend on it.
         weights: I3D weights file (.ckpt or .npz); None uses the cached weights.
-        precision: "float32" (default) or "mixed_bfloat16".
+        precision: "float32", "mixed_bfloat16", or None for `default_precision()`.
         model: an already loaded I3D (from `load_i3d`) instead of `weights`/`precision`.
         progress: a callable `update(clips)`, True/False for a tqdm bar, or None to draw one
             only for several batches on an interactive terminal.
@@ -283,7 +316,7 @@ def warn_if_biased(num_real: int, num_fake: int) -> str | None:
 
 def frechet_video_distance(real, fake, *, batch_size: int = 8,
                            weights: str | os.PathLike | None = None,
-                           precision: str = "float32", progress=None) -> float:
+                           precision: str | None = None, progress=None) -> float:
     """FVD between two sets of clips (or of precomputed I3D features).
 
     Args:
