@@ -302,15 +302,21 @@ def _as_features(data, name: str, **kwargs) -> np.ndarray:
                      f"features (clips, 400); received shape {array.shape}")
 
 
-def warn_if_biased(num_real: int, num_fake: int) -> str | None:
-    """A warning (and the message) when either side has fewer than 256 clips."""
+def bias_note(num_real: int, num_fake: int) -> str | None:
+    """Why an FVD from fewer than 256 clips on either side is biased, or None."""
     fewest = min(num_real, num_fake)
     if fewest >= FVD_MIN_UNBIASED_CLIPS:
         return None
-    message = (f"FVD from {fewest} clips per side is biased upwards (the usual setup is "
-               f"2048 clips, at least {FVD_MIN_UNBIASED_CLIPS}); compare it only with FVDs "
-               f"computed from the same number of clips")
-    warnings.warn(message, FVDSampleSizeWarning, stacklevel=3)
+    return (f"FVD from {fewest} clips per side is biased upwards (the usual setup is 2048 "
+            f"clips, at least {FVD_MIN_UNBIASED_CLIPS}); compare it only with FVDs computed "
+            f"from the same number of clips")
+
+
+def warn_if_biased(num_real: int, num_fake: int) -> str | None:
+    """Warn (`FVDSampleSizeWarning`) when either side has fewer than 256 clips."""
+    message = bias_note(num_real, num_fake)
+    if message:
+        warnings.warn(message, FVDSampleSizeWarning, stacklevel=3)
     return message
 
 
