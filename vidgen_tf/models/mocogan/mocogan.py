@@ -44,6 +44,9 @@ class MoCoGAN(GANTrainer):
             every discriminator input (real and generated), as the authors' `--use_noise
             --noise_sigma` option does. It keeps the discriminators from winning outright on
             simple data (the built-in shapes); 0 disables it.
+        minibatch_std: bool, default False. Used only when the discriminators are built
+            here: give both ProGAN's minibatch standard deviation channel, which shows them
+            a collapsed generator's lack of spread.
         seed: int, default 0. Seed of the noise, labels and frame picks drawn in `train_step`.
 
     `fit` data: batches of real video `(batch, frames, size, size, 3)` in [-1, 1], or dicts
@@ -70,7 +73,8 @@ class MoCoGAN(GANTrainer):
                  frames: int = 16, size: int = 64, content_dim: int = 50, motion_dim: int = 10,
                  noise_dim: int = 10, num_classes: int = 0, base_filters: int = 64,
                  image_batch_size: int = 10, category_weight: float = 1.0,
-                 gp_weight: float = 10.0, noise_sigma: float = 0.0, seed: int = 0, **kwargs):
+                 gp_weight: float = 10.0, noise_sigma: float = 0.0, minibatch_std: bool = False,
+                 seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         if image_batch_size < 1:
             raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
@@ -87,10 +91,11 @@ class MoCoGAN(GANTrainer):
             noise_dim=noise_dim, num_classes=num_classes, base_filters=base_filters)
         g = self.generator
         self.image_discriminator = image_discriminator or MoCoGANImageDiscriminator(
-            size=g.size, base_filters=base_filters, channels=g.channels)
+            size=g.size, base_filters=base_filters, channels=g.channels,
+            minibatch_std=minibatch_std)
         self.video_discriminator = video_discriminator or MoCoGANVideoDiscriminator(
             frames=g.frames, size=g.size, base_filters=base_filters,
-            num_classes=g.num_classes, channels=g.channels)
+            num_classes=g.num_classes, channels=g.channels, minibatch_std=minibatch_std)
         d_i, d_v = self.image_discriminator, self.video_discriminator
         if (d_i.size, d_v.size, d_v.frames, d_v.num_classes) != (
                 g.size, g.size, g.frames, g.num_classes):
@@ -111,6 +116,7 @@ class MoCoGAN(GANTrainer):
         self.category_weight = category_weight
         self.gp_weight = gp_weight
         self.noise_sigma = noise_sigma
+        self.minibatch_std = minibatch_std
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
         if self.num_classes:
             self.add_trackers("d_category_loss", "g_category_loss")
@@ -264,7 +270,7 @@ class MoCoGAN(GANTrainer):
             motion_dim=self.motion_dim, noise_dim=self.noise_dim, num_classes=self.num_classes,
             base_filters=self.base_filters, image_batch_size=self.image_batch_size,
             category_weight=self.category_weight, gp_weight=self.gp_weight,
-            noise_sigma=self.noise_sigma, seed=self.seed)
+            noise_sigma=self.noise_sigma, minibatch_std=self.minibatch_std, seed=self.seed)
         return config
 
     @classmethod

@@ -6,6 +6,7 @@ import keras
 from keras import layers, ops
 
 from vidgen_tf.layers.conv_plan import spatial_doublings
+from vidgen_tf.layers.minibatch_std import MinibatchStd
 
 
 @keras.saving.register_keras_serializable(package="vidgen_tf")
@@ -22,6 +23,8 @@ class MoCoGANImageDiscriminator(keras.Model):
         size: int, default 64. Frame height and width: 4 x a power of two.
         base_filters: int, default 64. Filters of the first layer ("ndf").
         channels: int, default 3. Input channels.
+        minibatch_std: bool, default False. Append the batch's feature spread before the
+            last conv (ProGAN's minibatch standard deviation), against mode collapse.
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
@@ -33,12 +36,14 @@ class MoCoGANImageDiscriminator(keras.Model):
         (2, 4, 4, 1)
     """
 
-    def __init__(self, size: int = 64, base_filters: int = 64, channels: int = 3, **kwargs):
+    def __init__(self, size: int = 64, base_filters: int = 64, channels: int = 3,
+                 minibatch_std: bool = False, **kwargs):
         super().__init__(**kwargs)
         # Config
         self.size = size
         self.base_filters = base_filters
         self.channels = channels
+        self.minibatch_std = minibatch_std
         doublings = spatial_doublings(size, "mocogan")
 
         # Layers
@@ -49,6 +54,7 @@ class MoCoGANImageDiscriminator(keras.Model):
             norm = None if i == 0 else layers.BatchNormalization(
                 synchronized=True, name=f"down{i}_norm")
             self.blocks.append((conv, norm))
+        self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
         self.to_logits = layers.Conv2D(1, 4, strides=2, padding="same", use_bias=False,
                                        dtype="float32", name="logits")
 
@@ -63,9 +69,12 @@ class MoCoGANImageDiscriminator(keras.Model):
             if norm is not None:
                 x = norm(x, training=training)
             x = ops.leaky_relu(x, 0.2)
+        if self.spread is not None:
+            x = self.spread(x)
         return self.to_logits(x)
 
     def get_config(self):
         config = super().get_config()
-        config.update(size=self.size, base_filters=self.base_filters, channels=self.channels)
+        config.update(size=self.size, base_filters=self.base_filters, channels=self.channels,
+                      minibatch_std=self.minibatch_std)
         return config

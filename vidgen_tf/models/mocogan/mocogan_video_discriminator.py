@@ -6,6 +6,7 @@ import keras
 from keras import layers, ops
 
 from vidgen_tf.layers.conv_plan import spatial_doublings
+from vidgen_tf.layers.minibatch_std import MinibatchStd
 
 # Each Conv3D has temporal kernel 4 and no temporal padding, as in the paper.
 _FRAMES_LOST_PER_LAYER = 3
@@ -30,6 +31,8 @@ class MoCoGANVideoDiscriminator(keras.Model):
         base_filters: int, default 64. Filters of the first layer ("ndf").
         num_classes: int, default 0. Classes of the category head; 0 means no head.
         channels: int, default 3. Input channels.
+        minibatch_std: bool, default False. Append the batch's feature spread before the
+            last conv (ProGAN's minibatch standard deviation), against mode collapse.
 
     Call:
         video: float `(batch, frames, size, size, channels)`, channels-last, in [-1, 1].
@@ -46,7 +49,8 @@ class MoCoGANVideoDiscriminator(keras.Model):
     """
 
     def __init__(self, frames: int = 16, size: int = 64, base_filters: int = 64,
-                 num_classes: int = 0, channels: int = 3, **kwargs):
+                 num_classes: int = 0, channels: int = 3, minibatch_std: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         doublings = spatial_doublings(size, "mocogan")
         min_frames = _FRAMES_LOST_PER_LAYER * doublings + 1
@@ -64,6 +68,7 @@ class MoCoGANVideoDiscriminator(keras.Model):
         self.base_filters = base_filters
         self.num_classes = num_classes
         self.channels = channels
+        self.minibatch_std = minibatch_std
 
         # Layers: explicit spatial padding of 1 with "valid" convs pads height and width only.
         def conv(filters, name, **kwargs):
@@ -76,6 +81,7 @@ class MoCoGANVideoDiscriminator(keras.Model):
             norm = None if i == 0 else layers.BatchNormalization(
                 synchronized=True, name=f"down{i}_norm")
             self.blocks.append((conv(base_filters * 2**i, f"down{i}", use_bias=(i == 0)), norm))
+        self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
         self.to_logits = conv(1 + num_classes, "logits", use_bias=False, dtype="float32")
 
     def build(self, input_shape=None):
@@ -89,6 +95,8 @@ class MoCoGANVideoDiscriminator(keras.Model):
             if norm is not None:
                 x = norm(x, training=training)
             x = ops.leaky_relu(x, 0.2)
+        if self.spread is not None:
+            x = self.spread(x)
         x = self.to_logits(self.pad(x))
         outputs = {"logits": x[..., :1]}
         if self.num_classes:
@@ -98,5 +106,6 @@ class MoCoGANVideoDiscriminator(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update(frames=self.frames, size=self.size, base_filters=self.base_filters,
-                      num_classes=self.num_classes, channels=self.channels)
+                      num_classes=self.num_classes, channels=self.channels,
+                      minibatch_std=self.minibatch_std)
         return config
