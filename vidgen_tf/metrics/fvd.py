@@ -294,12 +294,17 @@ def save_features(path: str | os.PathLike, features, **settings) -> Path:
 
 def _as_features(data, name: str, **kwargs) -> np.ndarray:
     array = np.asarray(data)
-    if array.ndim == 2:
-        return array
-    if array.ndim == 5:
-        return i3d_logits(array, **kwargs)
-    raise ValueError(f"{name} must be videos (clips, frames, height, width, 3) or I3D "
-                     f"features (clips, 400); received shape {array.shape}")
+    return array if array.ndim == 2 else i3d_logits(array, **kwargs)
+
+
+def _check_side(data, name: str) -> None:
+    ndim = np.ndim(data)
+    if ndim not in (2, 5):
+        raise ValueError(f"{name} must be videos (clips, frames, height, width, 3) or I3D "
+                         f"features (clips, 400); received shape {np.shape(data)}")
+    if len(data) < 2:
+        raise VidgenError(f"FVD needs at least 2 clips per side; received {len(data)} "
+                          f"{name} clip(s)")
 
 
 def bias_note(num_real: int, num_fake: int) -> str | None:
@@ -337,10 +342,8 @@ def frechet_video_distance(real, fake, *, batch_size: int = 8,
     """
     kwargs = dict(batch_size=batch_size, weights=weights, precision=precision,
                   progress=progress)
-    for name, data in (("real", real), ("fake", fake)):
-        if len(data) < 2:
-            raise VidgenError(f"FVD needs at least 2 clips per side; received {len(data)} "
-                              f"{name} clip(s)")
+    _check_side(real, "real")
+    _check_side(fake, "fake")
     warn_if_biased(len(real), len(fake))
     return frechet_distance(_as_features(real, "real", **kwargs),
                             _as_features(fake, "fake", **kwargs))

@@ -10,7 +10,6 @@ read with an unpickler that admits numpy arrays and dtypes only, never with `pic
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import pickle
@@ -200,14 +199,6 @@ def resolve_weights_path(path: str | os.PathLike | None = None) -> Path:
         raise VidgenError(f"the Kinetics-400 I3D weights are not cached ({cached}); "
                           f"{FETCH_HINT}")
     return cached
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- loading
