@@ -169,7 +169,7 @@ def test_motion_and_a_frozen_frame_give_clearly_different_features(i3d_model):
 
 
 def test_bfloat16_features_stay_close_to_float32(i3d_model, i3d_weights_path):
-    from vidgen_tf.metrics.fvd import cpu_has_native_bfloat16, load_i3d
+    from vidgen_tf.metrics.fvd import load_i3d
 
     clips = shapes_clips(2, frames=10, size=32, seed=5)
     exact = i3d_logits(clips, model=i3d_model)
@@ -178,9 +178,6 @@ def test_bfloat16_features_stay_close_to_float32(i3d_model, i3d_weights_path):
     approx = i3d_logits(clips, model=bf16_model)
     assert approx.dtype == np.float32
     assert np.linalg.norm(approx - exact) < 0.05 * np.linalg.norm(exact)
-    assert cpu_has_native_bfloat16("flags\t: fpu sse avx512f avx512_bf16 amx_tile")
-    assert cpu_has_native_bfloat16("flags : fpu amx_bf16 amx_tile")
-    assert not cpu_has_native_bfloat16("flags : fpu sse avx2 avx512f avx512_vnni")
 
 
 def test_bad_videos_are_refused(i3d_model):

@@ -59,10 +59,11 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                           "(default: the model's, else the dataset's or 64)")
     fvd.add_argument("--seed", type=int, default=0, help="seed of the clips and noise (default 0)")
     fvd.add_argument("--batch-size", type=int, default=8, help="clips per I3D call (default 8)")
-    fvd.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default=None,
-                     help="I3D compute precision (default: mixed_bfloat16 where the CPU or GPU "
-                          "has native bfloat16, else float32; bfloat16 changed FVD by <0.5%% "
-                          "in the README's measurements)")
+    fvd.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"),
+                     default="auto",
+                     help="I3D compute precision: auto (default: mixed_bfloat16 on a CPU with "
+                          "bfloat16 instructions, else float32), float32 or mixed_bfloat16; "
+                          "bfloat16 changed FVD by <0.5%% in the README's measurements")
     fvd.add_argument("--i3d-weights", metavar="FILE", default=None,
                      help="I3D weights (.ckpt or .npz) instead of the cached ones")
     fvd.add_argument("--json", action="store_true",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -99,31 +98,18 @@ def frechet_distance(features_a, features_b) -> float:
 # --------------------------------------------------------------------------- I3D features
 
 
-def cpu_has_native_bfloat16(cpuinfo: str) -> bool:
-    """Whether /proc/cpuinfo text lists bfloat16 arithmetic (AVX512-BF16 or AMX-BF16)."""
-    return re.search(r"\b(avx512_bf16|amx_bf16)\b", cpuinfo) is not None
-
-
-@functools.cache
 def default_precision() -> str:
-    """The I3D precision to use: mixed_bfloat16 where the hardware computes bfloat16 natively
-    (CPUs with AVX512-BF16 or AMX, GPUs of compute capability 8.0 or more), else float32.
+    """The I3D precision that None or "auto" stands for: as training's `--precision auto`.
+
+    That is mixed_bfloat16 on a CPU-only machine whose CPU has bfloat16 instructions
+    (AVX512-BF16 or AMX), float32 otherwise (GPUs included: not measured there).
 
     On the README's example bfloat16 changed FVD by under 0.5% and ran I3D 1.7x faster on a
-    Xeon with AMX; without native support bfloat16 is emulated and can be slower.
+    Xeon with AMX; without such instructions bfloat16 is emulated and can be slower.
     """
-    import tensorflow as tf
+    from vidgen_tf.training.setup import default_precision as training_default
 
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        native = all(tuple(tf.config.experimental.get_device_details(gpu).get(
-            "compute_capability", (0, 0))) >= (8, 0) for gpu in gpus)
-    else:
-        try:
-            native = cpu_has_native_bfloat16(Path("/proc/cpuinfo").read_text())
-        except OSError:
-            native = False
-    return "mixed_bfloat16" if native else "float32"
+    return training_default()
 
 
 @functools.lru_cache(maxsize=2)
@@ -144,13 +130,13 @@ def load_i3d(weights: str | os.PathLike | None = None, precision: str | None = N
         weights: a `.ckpt` or `.npz` file; None uses the cache made by `vidgen evaluate
             fetch-i3d` (`vidgen_tf.metrics.i3d_weights.fetch_i3d_weights`).
         precision: "float32" or "mixed_bfloat16" (bfloat16 compute, float32 logits); None
-            (default) picks `default_precision()`. The model's `precision` attribute says
-            which it got.
+            or "auto" (default) picks `default_precision()`. The model's `precision`
+            attribute says which it got.
     """
     from vidgen_tf.metrics.i3d_weights import resolve_weights_path
 
-    precision = precision or default_precision()
-
+    if precision in (None, "auto"):
+        precision = default_precision()
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; received "
                          f"precision={precision!r}")
