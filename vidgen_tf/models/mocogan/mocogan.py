@@ -47,6 +47,8 @@ class MoCoGAN(GANTrainer):
         minibatch_std: bool, default False. Used only when the discriminators are built
             here: give both ProGAN's minibatch standard deviation channel, which shows them
             a collapsed generator's lack of spread.
+        spectral_norm: bool, default False. Used only when the discriminators are built
+            here: spectral normalization in both instead of BatchNorm (SNGAN).
         seed: int, default 0. Seed of the noise, labels and frame picks drawn in `train_step`.
 
     `fit` data: batches of real video `(batch, frames, size, size, 3)` in [-1, 1], or dicts
@@ -74,7 +76,7 @@ class MoCoGAN(GANTrainer):
                  noise_dim: int = 10, num_classes: int = 0, base_filters: int = 64,
                  image_batch_size: int = 10, category_weight: float = 1.0,
                  gp_weight: float = 10.0, noise_sigma: float = 0.0, minibatch_std: bool = False,
-                 seed: int = 0, **kwargs):
+                 spectral_norm: bool = False, seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         if image_batch_size < 1:
             raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
@@ -92,10 +94,11 @@ class MoCoGAN(GANTrainer):
         g = self.generator
         self.image_discriminator = image_discriminator or MoCoGANImageDiscriminator(
             size=g.size, base_filters=base_filters, channels=g.channels,
-            minibatch_std=minibatch_std)
+            minibatch_std=minibatch_std, spectral_norm=spectral_norm)
         self.video_discriminator = video_discriminator or MoCoGANVideoDiscriminator(
             frames=g.frames, size=g.size, base_filters=base_filters,
-            num_classes=g.num_classes, channels=g.channels, minibatch_std=minibatch_std)
+            num_classes=g.num_classes, channels=g.channels, minibatch_std=minibatch_std,
+            spectral_norm=spectral_norm)
         d_i, d_v = self.image_discriminator, self.video_discriminator
         if (d_i.size, d_v.size, d_v.frames, d_v.num_classes) != (
                 g.size, g.size, g.frames, g.num_classes):
@@ -117,6 +120,7 @@ class MoCoGAN(GANTrainer):
         self.gp_weight = gp_weight
         self.noise_sigma = noise_sigma
         self.minibatch_std = minibatch_std
+        self.spectral_norm = spectral_norm
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
         if self.num_classes:
             self.add_trackers("d_category_loss", "g_category_loss")
@@ -270,7 +274,8 @@ class MoCoGAN(GANTrainer):
             motion_dim=self.motion_dim, noise_dim=self.noise_dim, num_classes=self.num_classes,
             base_filters=self.base_filters, image_batch_size=self.image_batch_size,
             category_weight=self.category_weight, gp_weight=self.gp_weight,
-            noise_sigma=self.noise_sigma, minibatch_std=self.minibatch_std, seed=self.seed)
+            noise_sigma=self.noise_sigma, minibatch_std=self.minibatch_std,
+            spectral_norm=self.spectral_norm, seed=self.seed)
         return config
 
     @classmethod

@@ -25,6 +25,9 @@ class MoCoGANImageDiscriminator(keras.Model):
         channels: int, default 3. Input channels.
         minibatch_std: bool, default False. Append the batch's feature spread before the
             last conv (ProGAN's minibatch standard deviation), against mode collapse.
+        spectral_norm: bool, default False. Spectral normalization of every conv (Miyato et
+            al. 2018) in place of BatchNorm: a 1-Lipschitz discriminator that cannot win
+            outright.
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
@@ -37,13 +40,14 @@ class MoCoGANImageDiscriminator(keras.Model):
     """
 
     def __init__(self, size: int = 64, base_filters: int = 64, channels: int = 3,
-                 minibatch_std: bool = False, **kwargs):
+                 minibatch_std: bool = False, spectral_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
         # Config
         self.size = size
         self.base_filters = base_filters
         self.channels = channels
         self.minibatch_std = minibatch_std
+        self.spectral_norm = spectral_norm
         doublings = spatial_doublings(size, "mocogan")
 
         # Layers
@@ -51,12 +55,14 @@ class MoCoGANImageDiscriminator(keras.Model):
         for i in range(doublings - 1):
             conv = layers.Conv2D(base_filters * 2**i, 4, strides=2, padding="same",
                                  use_bias=(i == 0), name=f"down{i}")
-            norm = None if i == 0 else layers.BatchNormalization(
+            norm = None if i == 0 or spectral_norm else layers.BatchNormalization(
                 synchronized=True, name=f"down{i}_norm")
-            self.blocks.append((conv, norm))
+            self.blocks.append((_spectral(conv) if spectral_norm else conv, norm))
         self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
         self.to_logits = layers.Conv2D(1, 4, strides=2, padding="same", use_bias=False,
                                        dtype="float32", name="logits")
+        if spectral_norm:
+            self.to_logits = _spectral(self.to_logits)
 
     def build(self, input_shape=None):
         self.call(ops.zeros((1, self.size, self.size, self.channels)))
@@ -76,5 +82,9 @@ class MoCoGANImageDiscriminator(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update(size=self.size, base_filters=self.base_filters, channels=self.channels,
-                      minibatch_std=self.minibatch_std)
+                      minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm)
         return config
+
+
+def _spectral(layer):
+    return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")

@@ -33,6 +33,9 @@ class MoCoGANVideoDiscriminator(keras.Model):
         channels: int, default 3. Input channels.
         minibatch_std: bool, default False. Append the batch's feature spread before the
             last conv (ProGAN's minibatch standard deviation), against mode collapse.
+        spectral_norm: bool, default False. Spectral normalization of every conv (Miyato et
+            al. 2018) in place of BatchNorm: a 1-Lipschitz discriminator that cannot win
+            outright.
 
     Call:
         video: float `(batch, frames, size, size, channels)`, channels-last, in [-1, 1].
@@ -50,7 +53,7 @@ class MoCoGANVideoDiscriminator(keras.Model):
 
     def __init__(self, frames: int = 16, size: int = 64, base_filters: int = 64,
                  num_classes: int = 0, channels: int = 3, minibatch_std: bool = False,
-                 **kwargs):
+                 spectral_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
         doublings = spatial_doublings(size, "mocogan")
         min_frames = _FRAMES_LOST_PER_LAYER * doublings + 1
@@ -69,16 +72,18 @@ class MoCoGANVideoDiscriminator(keras.Model):
         self.num_classes = num_classes
         self.channels = channels
         self.minibatch_std = minibatch_std
+        self.spectral_norm = spectral_norm
 
         # Layers: explicit spatial padding of 1 with "valid" convs pads height and width only.
         def conv(filters, name, **kwargs):
-            return layers.Conv3D(filters, 4, strides=(1, 2, 2), padding="valid", name=name,
-                                 **kwargs)
+            layer = layers.Conv3D(filters, 4, strides=(1, 2, 2), padding="valid", name=name,
+                                  **kwargs)
+            return _spectral(layer) if spectral_norm else layer
 
         self.pad = layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name="pad")
         self.blocks = []
         for i in range(doublings - 1):
-            norm = None if i == 0 else layers.BatchNormalization(
+            norm = None if i == 0 or spectral_norm else layers.BatchNormalization(
                 synchronized=True, name=f"down{i}_norm")
             self.blocks.append((conv(base_filters * 2**i, f"down{i}", use_bias=(i == 0)), norm))
         self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
@@ -107,5 +112,9 @@ class MoCoGANVideoDiscriminator(keras.Model):
         config = super().get_config()
         config.update(frames=self.frames, size=self.size, base_filters=self.base_filters,
                       num_classes=self.num_classes, channels=self.channels,
-                      minibatch_std=self.minibatch_std)
+                      minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm)
         return config
+
+
+def _spectral(layer):
+    return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
