@@ -57,7 +57,10 @@ def test_one_fit_epoch_changes_both_networks(loss):
     exempt = ("/logit/bias",) if loss in ("hinge", "wgan_gp") else ()
     history = assert_fit_changes_every_network(gan, real_batch(), ["generator", "discriminator"],
                                                exempt=exempt, batch_size=2)
-    assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert set(history) == {"loss", "d_loss", "g_loss", "d_real", "d_fake"}
+    # "loss" (for stock Keras callbacks) is the sum of the two objectives.
+    np.testing.assert_allclose(history["loss"][0], history["d_loss"][0] + history["g_loss"][0],
+                               rtol=1e-5)
     assert all(np.isfinite(v[0]) for v in history.values())
     assert int(gan.generator_optimizer.iterations) == 2
     assert int(gan.discriminator_optimizer.iterations) == 2

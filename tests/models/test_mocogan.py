@@ -160,7 +160,9 @@ def test_one_fit_epoch_changes_all_three_networks(loss):
     gan.compile(loss=loss)
     # No logit conv has a bias (as in the paper), so nothing is exempt.
     history = assert_fit_changes_every_network(gan, real_batch(), NETWORKS, batch_size=2)
-    assert set(history) == {"image_d_loss", "video_d_loss", "g_loss"}
+    assert set(history) == {"loss", "image_d_loss", "video_d_loss", "g_loss"}
+    np.testing.assert_allclose(history["loss"][0], history["image_d_loss"][0]
+                               + history["video_d_loss"][0] + history["g_loss"][0], rtol=1e-5)
     assert all(np.isfinite(v[0]) for v in history.values())
     for name in gan.optimizer_names:
         assert int(getattr(gan, name).iterations) == 2, name
@@ -188,7 +190,7 @@ def test_conditional_fit_reads_the_labels_from_the_data():
         return gan, history
 
     gan, history = fit({"video": videos, "label": labels})
-    assert set(history) == {"image_d_loss", "video_d_loss", "g_loss", "d_category_loss",
+    assert set(history) == {"loss", "image_d_loss", "video_d_loss", "g_loss", "d_category_loss",
                             "g_category_loss"}
     # At the start every class is about equally likely: cross-entropy near log(3).
     assert history["d_category_loss"][0] == pytest.approx(np.log(3), abs=0.3)

@@ -136,7 +136,7 @@ def test_one_fit_epoch_changes_both_networks(loss):
     exempt = ("/logit/bias",) if loss in ("hinge", "wgan_gp") else ()
     history = assert_fit_changes_every_network(gan, real_batch(), ["generator", "discriminator"],
                                                exempt=exempt, batch_size=2)
-    assert set(history) == {"d_loss", "g_loss", "mask_l1", "d_real", "d_fake"}
+    assert set(history) == {"loss", "d_loss", "g_loss", "mask_l1", "d_real", "d_fake"}
     assert all(np.isfinite(v[0]) for v in history.values())
     assert 0.0 < history["mask_l1"][0] < 1.0
     assert int(gan.generator_optimizer.iterations) == 2

@@ -57,7 +57,8 @@ def run_demo(args) -> int:
     start = time.perf_counter()
     print(f"[1/3] training MoCoGAN (preset demo_32: 16 frames of 32x32) on the built-in shapes "
           f"for {args.epochs} x {args.steps_per_epoch} steps, {precision}", flush=True)
-    config = TrainConfig(model="mocogan", preset="demo_32", data="shapes", epochs=args.epochs,
+    config = TrainConfig(model="mocogan", preset="demo_32", data="shapes", loss="hinge",
+                         epochs=args.epochs,
                          steps_per_epoch=args.steps_per_epoch, precision=precision,
                          sample_every=args.epochs)
     train_run(config, run_dir, verbose="auto")
