@@ -157,3 +157,14 @@ def test_generate_cli_errors_are_one_line(tiny_export, tmp_path, args, message):
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "o.gif").exists()
+
+
+def test_bench_generate_reports_videos_per_second_as_json(tiny_export):
+    result = run_cli("bench", "generate", str(tiny_export["export"]), "--calls", "2",
+                     "--repeats", "2", "--warmup", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["videos_per_s"] > 0 and report["frames"] == 8
+    assert len(report["repeats_call_s"]) == 2
+    both = run_cli("bench", "generate", str(tiny_export["export"]), "--model", "mocogan")
+    assert both.returncode == 2 and "not both" in both.stderr

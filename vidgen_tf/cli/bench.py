@@ -115,14 +115,13 @@ def run_train(args) -> int:
     import keras
     import numpy as np
 
-    from vidgen_tf.models.registry import TRAINING_KEYS, get_family, get_preset
+    from vidgen_tf.models.registry import build_untrained, get_preset
     from vidgen_tf.training.setup import set_precision
 
-    trainer_cls, _ = get_family(args.model)
     preset = get_preset(args.model, args.preset)
     batch_size = args.batch_size or preset.get("batch_size") or 16
     set_precision(args.precision)
-    model = trainer_cls(**{k: v for k, v in preset.items() if k not in TRAINING_KEYS})
+    model = build_untrained(args.model, args.preset)
     model.compile()
     frames, size = model.generator.frames, model.generator.size
     rng = np.random.default_rng(0)
@@ -191,11 +190,9 @@ def _export_untrained(args, tmp: str) -> str:
 
     import_tensorflow(getattr(args, "verbose", False))
     from vidgen_tf.export.generator_export import export_generator
-    from vidgen_tf.models.registry import TRAINING_KEYS, get_family, get_preset
+    from vidgen_tf.models.registry import build_untrained
 
-    trainer_cls, _ = get_family(args.model)
-    preset = get_preset(args.model, args.preset)
-    model = trainer_cls(**{k: v for k, v in preset.items() if k not in TRAINING_KEYS})
+    model = build_untrained(args.model, args.preset)
     model.build()
     model.save(Path(tmp) / "model.keras")
     name = f"{args.model}_{args.preset or 'default'}"
@@ -205,8 +202,6 @@ def _export_untrained(args, tmp: str) -> str:
 
 
 def _time_generator(path: str, args) -> dict:
-    import numpy as np
-
     from vidgen_tf.data.pixels import float_to_uint8
     from vidgen_tf.runtime import VideoGenerator
 
@@ -223,7 +218,7 @@ def _time_generator(path: str, args) -> dict:
     median = statistics.median(per_call)
     start = time.perf_counter()
     for seed in range(args.calls):
-        float_to_uint8(np.zeros_like(generator.run(generator.noise(args.batch_size, seed))))
+        float_to_uint8(generator.run(generator.noise(args.batch_size, seed)))
     overhead = (time.perf_counter() - start) / args.calls - median
     m = generator.manifest
     return {"name": m["name"], "path": str(path), "frames": m["frames"], "size": m["height"],

@@ -38,6 +38,17 @@ def get_family(name: str):
     return trainer_cls, presets
 
 
+def model_kwargs(preset: dict) -> dict:
+    """A preset's model constructor arguments: everything but the training keys."""
+    return {k: v for k, v in preset.items() if k not in TRAINING_KEYS}
+
+
+def build_untrained(name: str, preset: str | None):
+    """A freshly initialised trainer of family `name` with `preset` (for benchmarks)."""
+    trainer_cls, _ = get_family(name)
+    return trainer_cls(**model_kwargs(get_preset(name, preset)))
+
+
 def get_preset(name: str, preset: str | None) -> dict:
     """A copy of a family's preset; VidgenError listing the valid preset names if unknown."""
     _, presets = get_family(name)

@@ -47,11 +47,11 @@ class TrainConfig:
 
     def resolved(self) -> dict:
         """The model's constructor arguments and batch size: preset values, then flags."""
-        from vidgen_tf.models.registry import TRAINING_KEYS, get_preset
+        from vidgen_tf.models.registry import get_preset, model_kwargs
 
         preset = get_preset(self.model, self.preset)
         batch_size = self.batch_size or preset.get("batch_size") or 16
-        kwargs = {k: v for k, v in preset.items() if k not in TRAINING_KEYS}
+        kwargs = model_kwargs(preset)
         kwargs.update(self.model_kwargs)
         if self.frames is not None:
             kwargs["frames"] = self.frames
