@@ -166,5 +166,22 @@ def test_bench_generate_reports_videos_per_second_as_json(tiny_export):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["videos_per_s"] > 0 and report["frames"] == 8
     assert len(report["repeats_call_s"]) == 2
+    # Import time and peak memory come from a fresh process that imported no TensorFlow.
+    assert 0 < report["import_s"] < 5 and report["memory_videos"] == 16
+    assert 50 < report["peak_rss_mb"] < 2000
+    assert report["runtime_imported_tensorflow"] is False
     both = run_cli("bench", "generate", str(tiny_export["export"]), "--model", "mocogan")
     assert both.returncode == 2 and "not both" in both.stderr
+    mismatch = run_cli("bench", "generate", str(tiny_export["export"]), "--precision", "int8")
+    assert mismatch.returncode == 2 and "float32 export" in mismatch.stderr
+    compare = run_cli("bench", "generate", str(tiny_export["export"]), "--compare")
+    assert compare.returncode == 2 and "--compare needs --model" in compare.stderr
+
+
+def test_bench_generate_compares_keras_predict_and_the_savedmodel():
+    result = run_cli("bench", "generate", "--model", "mocogan", "--preset", "tiny", "--compare",
+                     "--calls", "2", "--repeats", "1", "--warmup", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["precision"] == "float32"
+    assert report["keras_predict_videos_per_s"] > 0 and report["savedmodel_videos_per_s"] > 0

@@ -1,4 +1,4 @@
-"""`vidgen bench`: medians after warm-up for data loading and training iterations."""
+"""`vidgen bench`: medians after warm-up for data loading, training and generation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import statistics
 import time
 
+from vidgen_tf.cli.bench_generate import add_arguments as add_generate_arguments
 from vidgen_tf.errors import VidgenError
 
 
@@ -54,22 +55,7 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                     "freshly initialised --model/--preset exported to a temporary folder: "
                     "videos per second, median over repeats after warm-up. Noise sampling "
                     "and the uint8 conversion are timed separately.")
-    generate.add_argument("path", metavar="PATH", nargs="?", default=None,
-                          help="export directory (or give --model and --preset)")
-    generate.add_argument("--model", default=None, help="family to export untrained")
-    generate.add_argument("--preset", default=None, help="its preset")
-    generate.add_argument("--quantize", choices=["int8"], default=None,
-                          help="with --model: export quantized")
-    generate.add_argument("--batch-size", type=int, default=1, help="videos per call (default 1)")
-    generate.add_argument("--calls", type=int, default=20,
-                          help="timed calls per repeat (default 20)")
-    generate.add_argument("--repeats", type=int, default=5, help="timed repeats (default 5)")
-    generate.add_argument("--warmup", type=int, default=5, help="untimed calls first (default 5)")
-    generate.add_argument("--threads", type=int, default=None,
-                          help="onnxruntime intra-op threads (default: one per core)")
-    generate.add_argument("--json", action="store_true",
-                          help="print one JSON object with videos_per_s as the last line")
-    generate.set_defaults(run=run_generate)
+    add_generate_arguments(generate)
 
 
 def run_data(args) -> int:
@@ -157,73 +143,3 @@ def run_train(args) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
-
-
-def run_generate(args) -> int:
-    for name in ("batch_size", "calls", "repeats"):
-        if getattr(args, name) < 1:
-            raise VidgenError(f"--{name.replace('_', '-')} must be >= 1; received "
-                              f"{getattr(args, name)}")
-    if (args.path is None) == (args.model is None):
-        raise VidgenError("give an export directory PATH, or --model (and --preset) to time an "
-                          "untrained model of that shape, not both")
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="vidgen_bench_") as tmp:
-        path = args.path or _export_untrained(args, tmp)
-        result = _time_generator(path, args)
-    print(f"{result['name']} ({result['frames']}x{result['size']}x{result['size']}, "
-          f"{result['precision']}, batch {args.batch_size}, {result['provider']}): "
-          f"{result['videos_per_s']:.1f} videos/s (median of {args.repeats} x {args.calls} "
-          f"calls after {args.warmup} warm-up); noise + uint8 add "
-          f"{result['overhead_ms_per_video']:.2f} ms per video")
-    if args.json:
-        print(json.dumps(result))
-    return 0
-
-
-def _export_untrained(args, tmp: str) -> str:
-    """Save a freshly initialised model of --model/--preset and export it into `tmp`."""
-    from pathlib import Path
-
-    from vidgen_tf.cli.tf_quiet import import_tensorflow
-
-    import_tensorflow(getattr(args, "verbose", False))
-    from vidgen_tf.export.generator_export import export_generator
-    from vidgen_tf.models.registry import build_untrained
-
-    model = build_untrained(args.model, args.preset)
-    model.build()
-    model.save(Path(tmp) / "model.keras")
-    name = f"{args.model}_{args.preset or 'default'}"
-    export_generator(Path(tmp) / "model.keras", name, saved_models_dir=Path(tmp) / "saved",
-                     export_dir=Path(tmp) / "export", quantize=args.quantize)
-    return str(Path(tmp) / "export" / name)
-
-
-def _time_generator(path: str, args) -> dict:
-    from vidgen_tf.data.pixels import float_to_uint8
-    from vidgen_tf.runtime import VideoGenerator
-
-    generator = VideoGenerator(path, batch_size=args.batch_size, threads=args.threads)
-    noise = generator.noise(args.batch_size, seed=0)
-    for _ in range(args.warmup):
-        generator.run(noise)
-    per_call = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        for _ in range(args.calls):
-            generator.run(noise)
-        per_call.append((time.perf_counter() - start) / args.calls)
-    median = statistics.median(per_call)
-    start = time.perf_counter()
-    for seed in range(args.calls):
-        float_to_uint8(generator.run(generator.noise(args.batch_size, seed)))
-    overhead = (time.perf_counter() - start) / args.calls - median
-    m = generator.manifest
-    return {"name": m["name"], "path": str(path), "frames": m["frames"], "size": m["height"],
-            "precision": m["onnx"]["precision"], "batch_size": args.batch_size,
-            "provider": generator.providers[0], "threads": args.threads,
-            "videos_per_s": round(args.batch_size / median, 2),
-            "median_call_s": round(median, 5), "repeats_call_s": [round(t, 5) for t in per_call],
-            "overhead_ms_per_video": round(max(overhead, 0.0) * 1000 / args.batch_size, 3)}

@@ -22,6 +22,7 @@ import numpy as np
 
 from vidgen_tf import __version__
 from vidgen_tf.errors import VidgenError
+from vidgen_tf.export.onnx_gru import recurrent_inputs, render_function, splice_grus
 from vidgen_tf.export.sources import float32_generator, resolve_source
 from vidgen_tf.noise import sample_noise
 from vidgen_tf.runtime.manifest import (
@@ -41,6 +42,11 @@ DEFAULT_OPSET = 17
 MAX_OPSET = 18  # tf2onnx 1.17 refuses newer opsets
 PARITY_BATCH = 4
 DEFAULT_FPS = 8.0
+# Equivalent float32 graphs that export times on this machine, keeping the faster
+# (onnx_rewrite.rewrite_conv_transposes limits): every upsampling layer as ConvTranspose, or
+# the larger ones as Conv + DepthToSpace.
+GRAPH_CANDIDATES = {"conv_transpose": {"min_input_size": 2**31},
+                    "as_conv": {}}
 
 
 class ExportError(VidgenError):
@@ -99,10 +105,14 @@ def export_generator(source: str | os.PathLike, name: str, *,
         _save_savedmodel(generator, serve, saved_tmp)
         logger.info("converting to ONNX (opset %d)", opset)
         onnx_path = export_tmp / ONNX_NAME
-        _convert_onnx(serve, signature, opset, onnx_path)
-        rewritten = _rewrite_onnx(generator, onnx_path, every_layer=bool(quantize))
+        grus = recurrent_inputs(generator)
+        if grus:  # converted without its GRU, which is spliced back in as an ONNX GRU op
+            _convert_onnx(*render_function(generator, signature, grus), opset, onnx_path)
+        else:
+            _convert_onnx(serve, signature, opset, onnx_path)
+        graph_info = _rewrite_onnx(generator, onnx_path, every_layer=bool(quantize),
+                                   grus=grus)
         parity = verify_parity(generator, saved_tmp, onnx_path)
-        parity["conv_transposes_rewritten_as_conv"] = rewritten
         precision = "float32"
         if quantize:
             from vidgen_tf.export.quantize import quantize_int8
@@ -112,6 +122,7 @@ def export_generator(source: str | os.PathLike, name: str, *,
             precision = quantize
         manifest = _manifest(name, generator, trainer, provenance, onnx_path, opset, parity,
                              precision, fps)
+        manifest["onnx"].update(graph_info)
         from vidgen_tf.training.callbacks import write_json_atomic
 
         write_json_atomic(export_tmp / MANIFEST_NAME, manifest)
@@ -143,26 +154,66 @@ def _convert_onnx(serve, signature, opset: int, path: Path) -> None:
                           ) from exc
 
 
-def _rewrite_onnx(generator, path: Path, every_layer: bool) -> int:
-    """ConvTranspose -> Conv + DepthToSpace where onnxruntime runs it faster (same outputs).
+def _rewrite_onnx(generator, path: Path, every_layer: bool, grus: dict) -> dict:
+    """Splice in the GRUs, fold inference BatchNorm into the convolutions, and pick the faster
+    of two equivalent graphs on this machine: upsampling layers as ConvTranspose, or rewritten
+    as Conv + DepthToSpace (onnx_rewrite). Which wins depends on the CPU: the rewrite won on a
+    Xeon with AVX-512, the ConvTranspose graph on an AMD EPYC, where onnxruntime's
+    DepthToSpace is slow. Returns what was chosen and the timings.
 
-    With `every_layer` (int8), every eligible layer: only Conv has a fused int8 kernel.
+    With `every_layer` (int8), every eligible layer is rewritten: only Conv has a fused int8
+    kernel.
     """
     import onnx
 
     from vidgen_tf.export.onnx_rewrite import rewrite_conv_transposes
 
-    limits = {"min_input_size": 0, "min_output_channels": 0} if every_layer else {}
+    noise = sample_noise(generator.noise_spec(), 2, seed=0)
+    candidates = ({"as_conv": {"min_input_size": 0, "min_output_channels": 0}} if every_layer
+                  else GRAPH_CANDIDATES)
     try:
-        model = onnx.load(str(path))
-        count = rewrite_conv_transposes(model, sample_noise(generator.noise_spec(), 2, seed=0),
-                                        **limits)
+        base = onnx.load(str(path))
+        if grus:
+            splice_grus(base, grus)
+        built = {}
+        for graph_name, limits in candidates.items():
+            model = onnx.ModelProto()
+            model.CopyFrom(base)
+            count = rewrite_conv_transposes(model, noise, **limits)
+            seconds = (None if len(candidates) == 1
+                       else _seconds_per_video(model, sample_noise(generator.noise_spec(), 1,
+                                                                   seed=0)))
+            built[graph_name] = (model, count, seconds)
     except Exception as exc:  # onnxruntime refusing the converted graph lands here first
         raise ExportError(f"onnxruntime cannot load the converted model (tf2onnx wrote an "
                           f"invalid graph): {exc}".splitlines()[0]) from exc
-    if count:
-        onnx.save(model, str(path))
-    return count
+    chosen = min(built, key=lambda k: built[k][2] or 0.0)
+    model, count, _ = built[chosen]
+    onnx.save(model, str(path))
+    info = {"graph": chosen, "conv_transposes_rewritten_as_conv": count,
+            "recurrent_ops": sorted(grus)}
+    if len(built) > 1:
+        info["graph_ms_per_video"] = {k: round(v[2] * 1000, 3) for k, v in built.items()}
+    return info
+
+
+def _seconds_per_video(model, noise: dict) -> float:
+    """Median seconds of one onnxruntime call on one video (after warm-up)."""
+    import statistics
+    import time
+
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for _ in range(3):
+        session.run(None, noise)
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        for _ in range(3):
+            session.run(None, noise)
+        times.append((time.perf_counter() - start) / 3)
+    return statistics.median(times)
 
 
 def verify_parity(generator, saved_model_dir: Path, onnx_path: Path) -> dict:

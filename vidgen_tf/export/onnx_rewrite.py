@@ -33,6 +33,7 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
     """Rewrite eligible ConvTranspose nodes of `model` (an onnx.ModelProto) in place.
 
     `sample_inputs` (one batch of the graph's inputs) serves to find each layer's input size.
+    A ConvTranspose that stays (too small) still absorbs the per-channel Mul / Add after it.
     Returns the number of nodes rewritten.
     """
     import onnx
@@ -58,35 +59,24 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
             continue
         weight = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)  # (Cin, Cout, 4, 4)
         cout = weight.shape[1]
-        height = shapes.get(node.input[0])
-        if cout < min_output_channels or height is None or height < min_input_size:
-            new_nodes.append(node)
-            continue
         bias = (numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
                 if len(node.input) > 2 and node.input[2] else np.zeros(cout, np.float32))
-
-        # Fold per-channel Mul / Add (inference BatchNorm) and take over a following Relu.
-        output = node.output[0]
-        relu = False
-        while output not in graph_outputs and len(consumers.get(output, [])) == 1:
-            nxt = consumers[output][0]
-            if nxt.op_type in ("Mul", "Add"):
-                const = _per_channel(nxt, output, inits, cout)
-                if const is None:
-                    break
-                if nxt.op_type == "Mul":
-                    weight = weight * const[None, :, None, None]
-                    bias = bias * const
-                else:
-                    bias = bias + const
-            elif nxt.op_type == "Relu" and not relu:
-                relu = True
-            else:
-                break
-            removed.add(id(nxt))
-            output = nxt.output[0]
-            if relu:
-                break
+        height = shapes.get(node.input[0])
+        as_conv = cout >= min_output_channels and height is not None and height >= min_input_size
+        # Fold per-channel Mul / Add (inference BatchNorm); a Conv also takes over a Relu.
+        weight, bias, output, relu = _absorb_affine(node, weight, bias, consumers, inits,
+                                                    graph_outputs, removed, take_relu=as_conv)
+        if not as_conv:
+            if output != node.output[0]:  # keep the ConvTranspose, with the folded weights
+                prefix = f"{node.name or output}/folded"
+                graph.initializer.extend([numpy_helper.from_array(weight, f"{prefix}/kernel"),
+                                          numpy_helper.from_array(bias, f"{prefix}/bias")])
+                inputs = [node.input[0], f"{prefix}/kernel", f"{prefix}/bias"]
+                del node.input[:]
+                node.input.extend(inputs)
+                node.output[0] = output
+            new_nodes.append(node)
+            continue
 
         prefix = f"{node.name or output}/as_conv"
         kernel = np.empty((4 * cout, weight.shape[0], 2, 2), np.float32)
@@ -132,12 +122,40 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
         new_nodes.append(helper.make_node("DepthToSpace", [f"{prefix}/phases"], [output],
                                           blocksize=2, mode="DCR", name=f"{prefix}/interleave"))
         rewritten += 1
-    if rewritten:
+    if rewritten or removed:
         del graph.node[:]
         graph.node.extend(n for n in new_nodes if id(n) not in removed)
         _drop_unused_initializers(graph)
         onnx.checker.check_model(model)
     return rewritten
+
+
+def _absorb_affine(node, weight, bias, consumers, inits, graph_outputs, removed, take_relu):
+    """Fold the per-channel Mul / Add nodes that follow `node` into its weight (Cin, Cout, k, k)
+    and bias; with `take_relu`, also absorb one following Relu. Returns (weight, bias, the
+    last absorbed output, whether a Relu was absorbed); absorbed nodes go into `removed`."""
+    cout = weight.shape[1]
+    output, relu = node.output[0], False
+    while output not in graph_outputs and len(consumers.get(output, [])) == 1:
+        nxt = consumers[output][0]
+        if nxt.op_type in ("Mul", "Add"):
+            const = _per_channel(nxt, output, inits, cout)
+            if const is None:
+                break
+            if nxt.op_type == "Mul":
+                weight = weight * const[None, :, None, None]
+                bias = bias * const
+            else:
+                bias = bias + const
+        elif nxt.op_type == "Relu" and take_relu:
+            relu = True
+        else:
+            break
+        removed.add(id(nxt))
+        output = nxt.output[0]
+        if relu:
+            break
+    return weight, bias, output, relu
 
 
 def _eligible(node, inits) -> bool:

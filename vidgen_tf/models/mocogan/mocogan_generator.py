@@ -121,6 +121,21 @@ class MoCoGANGenerator(keras.Model):
             raise ValueError(f'MoCoGANGenerator with num_classes={self.num_classes} needs a '
                              f'"label" input; received keys {_keys(inputs)}')
         motion = self.motion_gru(inputs["motion"], training=training)  # (B, T, motion_dim)
+        return self.render({**inputs, "motion": motion}, training=training)
+
+    def onnx_recurrent_inputs(self) -> dict:
+        """Export hook: the noise input that goes through a GRU, and that GRU.
+
+        The ONNX export converts `render` and puts this GRU in front of it as one ONNX GRU op
+        (tf2onnx would turn the Keras GRU into a much slower generic Loop).
+        """
+        return {"motion": self.motion_gru}
+
+    def render(self, inputs, training=False):
+        """Video from motion codes: like `call`, but `inputs["motion"]` holds the GRU's output
+        `(batch, frames, motion_dim)` instead of its noise. Returns channels-last video
+        `(batch, frames, size, size, channels)`."""
+        motion = inputs["motion"]
         per_frame = ops.zeros_like(motion[..., :1])  # (B, T, 1): broadcasts codes over time
         codes = [ops.cast(inputs["content"], motion.dtype)[:, None, :] + per_frame, motion]
         if self.num_classes:
