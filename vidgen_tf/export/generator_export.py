@@ -110,8 +110,7 @@ def export_generator(source: str | os.PathLike, name: str, *,
             _convert_onnx(*render_function(generator, signature, grus), opset, onnx_path)
         else:
             _convert_onnx(serve, signature, opset, onnx_path)
-        graph_info = _rewrite_onnx(generator, onnx_path, every_layer=bool(quantize),
-                                   grus=grus)
+        graph_info = _rewrite_onnx(generator, onnx_path, for_int8=bool(quantize), grus=grus)
         parity = verify_parity(generator, saved_tmp, onnx_path)
         precision = "float32"
         if quantize:
@@ -154,22 +153,22 @@ def _convert_onnx(serve, signature, opset: int, path: Path) -> None:
                           ) from exc
 
 
-def _rewrite_onnx(generator, path: Path, every_layer: bool, grus: dict) -> dict:
+def _rewrite_onnx(generator, path: Path, for_int8: bool, grus: dict) -> dict:
     """Splice in the GRUs, fold inference BatchNorm into the convolutions, and pick the faster
     of two equivalent graphs on this machine: upsampling layers as ConvTranspose, or rewritten
     as Conv + DepthToSpace (onnx_rewrite). Which wins depends on the CPU: the rewrite won on a
     Xeon with AVX-512, the ConvTranspose graph on an AMD EPYC, where onnxruntime's
     DepthToSpace is slow. Returns what was chosen and the timings.
 
-    With `every_layer` (int8), every eligible layer is rewritten: only Conv has a fused int8
-    kernel.
+    With `for_int8`, the ConvTranspose graph only: quantize_int8 rebuilds the upsampling chain
+    from it.
     """
     import onnx
 
     from vidgen_tf.export.onnx_rewrite import rewrite_conv_transposes
 
     noise = sample_noise(generator.noise_spec(), 2, seed=0)
-    candidates = ({"as_conv": {"min_input_size": 0, "min_output_channels": 0}} if every_layer
+    candidates = ({"conv_transpose": GRAPH_CANDIDATES["conv_transpose"]} if for_int8
                   else GRAPH_CANDIDATES)
     try:
         base = onnx.load(str(path))

@@ -1,0 +1,61 @@
+"""`vidgen export --quantize int8`: the channels-last int8 chain for MoCoGAN, the generic QDQ
+path for the others, both checked against the float32 export of the same weights."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import onnx
+import pytest
+
+from vidgen_tf.export.generator_export import export_generator
+from vidgen_tf.models.dcgan3d import VideoDCGAN
+from vidgen_tf.models.mocogan import MoCoGANGenerator
+from vidgen_tf.runtime import VideoGenerator
+
+
+def _export_both(tmp_path, model):
+    model.save(tmp_path / "m.keras")
+    dirs = {"saved_models_dir": tmp_path / "s", "export_dir": tmp_path / "e"}
+    export_generator(tmp_path / "m.keras", "f32", **dirs)
+    manifest = export_generator(tmp_path / "m.keras", "q", quantize="int8", **dirs)
+    f32 = VideoGenerator(tmp_path / "e" / "f32").generate(8, seed=3).astype(np.int16)
+    q = VideoGenerator(tmp_path / "e" / "q").generate(8, seed=3).astype(np.int16)
+    return manifest, f32, q
+
+
+@pytest.fixture(scope="module")
+def strong_mocogan():
+    """A random MoCoGAN generator with its output layer scaled up so the video spans the whole
+    pixel range (an untrained one stays near grey, where any int8 graph looks right)."""
+    keras.utils.set_random_seed(0)
+    generator = MoCoGANGenerator(frames=8, size=32, content_dim=8, base_filters=16)
+    generator.build()
+    kernel, bias = generator.to_frame.get_weights()
+    generator.to_frame.set_weights([kernel * 100.0, bias])
+    return generator
+
+
+def test_mocogan_int8_is_a_channels_last_chain_close_to_float32(tmp_path, strong_mocogan):
+    manifest, f32, q = _export_both(tmp_path, strong_mocogan)
+    assert manifest["onnx"]["precision"] == "int8"
+    assert manifest["parity"]["int8_method"] == "nhwc_chain"
+    graph = onnx.load(str(tmp_path / "e" / "q" / "model.onnx")).graph
+    convs = [n for n in graph.node if n.op_type == "QLinearConv"]
+    assert len(convs) == 4 * 3  # four phases for each of the 3 upsampling layers (4 -> 32)
+    assert all(n.domain == "com.microsoft" for n in convs)
+    assert not {"ConvTranspose", "Transpose", "DepthToSpace"} & {n.op_type for n in graph.node
+                                                                if n.name.startswith("int8")}
+    assert f32.std() > 40  # the float video really uses the pixel range
+    error = np.abs(q - f32)
+
+    assert error.mean() < 2.0 and np.percentile(error, 99) <= 12
+    assert manifest["parity"]["int8_mean_pixel_error"] < 2.0
+
+
+def test_a_family_without_the_chain_falls_back_to_qdq(tmp_path):
+    gan = VideoDCGAN(frames=8, size=16, z_dim=8, base_filters=8)
+    gan.build()
+    manifest, f32, q = _export_both(tmp_path, gan)
+    assert manifest["parity"]["int8_method"] == "qdq_static"
+    assert q.shape == f32.shape and np.abs(q - f32).mean() < 3.0
