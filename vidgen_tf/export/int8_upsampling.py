@@ -23,6 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from vidgen_tf.export.onnx_rewrite import (
+    conv_transpose_params,
+    drop_unused_initializers,
+    is_upsampling_conv_transpose,
+    phase_kernel,
+    run_with_outputs,
+)
+
 MS_DOMAIN = "com.microsoft"
 # (1 + tanh(4)) * 127.5 = 254.91 rounds to 255, like every larger logit.
 TANH_SATURATION = 4.0
@@ -34,7 +42,7 @@ def find_chain(model) -> dict | None:
     Expects Transpose(NHWC->NCHW) -> ConvTranspose [-> Relu -> ConvTranspose]* -> Tanh ->
     Transpose(NCHW->NHWC), every ConvTranspose with kernel 4, stride 2, padding 1.
     """
-    from onnx import helper, numpy_helper
+    from onnx import helper
 
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
@@ -56,15 +64,9 @@ def find_chain(model) -> dict | None:
         return None
     layers, node, removed = [], first, [entry]
     while True:
-        if node is None or node.op_type != "ConvTranspose" or not _k4s2p1(node, helper):
+        if node is None or not is_upsampling_conv_transpose(node, inits):
             return None
-        if node.input[1] not in inits or (len(node.input) > 2 and node.input[2]
-                                          and node.input[2] not in inits):
-            return None
-        weight = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)
-        bias = (numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
-                if len(node.input) > 2 and node.input[2] else np.zeros(weight.shape[1],
-                                                                        np.float32))
+        weight, bias = conv_transpose_params(node, inits)
         removed.append(node)
         nxt = only_consumer(node.output[0])
         if nxt is not None and nxt.op_type == "Relu":
@@ -119,8 +121,7 @@ def quantize_chain(model, chain: dict, calibration: list[dict]) -> None:
         phases = {}
         for a in range(2):
             for b in range(2):
-                kernel = np.ascontiguousarray(
-                    weight[:, :, [3 - a, 1 - a]][:, :, :, [3 - b, 1 - b]].transpose(1, 0, 2, 3))
+                kernel = phase_kernel(weight, a, b)
                 w_scale = np.maximum(np.abs(kernel).max(axis=(1, 2, 3)), 1e-12) / 127.0
                 w_q = np.clip(np.rint(kernel / w_scale[:, None, None, None]), -127, 127)
                 b_q = np.rint(bias / (scale * w_scale)).astype(np.int32)
@@ -156,10 +157,7 @@ def quantize_chain(model, chain: dict, calibration: list[dict]) -> None:
     del graph.node[:]
     graph.node.extend(kept[:position] + nodes + kept[position:])
     graph.initializer.extend(inits)
-    used = {name for n in graph.node for name in n.input}
-    keep = [i for i in graph.initializer if i.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(keep)
+    drop_unused_initializers(graph)
     if not any(o.domain == MS_DOMAIN for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
 
@@ -194,34 +192,17 @@ def _uint8_params(low: float, high: float) -> tuple[np.float32, np.uint8]:
     return np.float32(scale), np.uint8(zero)
 
 
-def _activation_ranges(model, chain: dict, calibration: list[dict]) -> dict:
-    import onnx
-    import onnxruntime as ort
-
+def _activation_ranges(model, chain: dict, calibration: list[dict]) -> tuple[dict, int]:
+    """(low, high) of the chain's input and of every layer's output on the calibration feeds,
+    and the chain's input height."""
     names = [chain["input"]] + [layer["output"] for layer in chain["layers"]]
-    probe = onnx.ModelProto()
-    probe.CopyFrom(model)
-    probe.graph.output.extend(onnx.ValueInfoProto(name=name) for name in names)
-    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
-    ranges = {name: (np.inf, -np.inf) for name in names}
-    for feeds in calibration:
-        values = session.run(names, feeds)
-        for name, value in zip(names, values, strict=True):
-            low, high = ranges[name]
-            ranges[name] = (min(low, float(value.min())), max(high, float(value.max())))
-    return ranges, int(values[0].shape[1])  # the chain's input is NHWC
+    runs = run_with_outputs(model, names, calibration)
+    ranges = {name: (min(float(values[i].min()) for values in runs),
+                     max(float(values[i].max()) for values in runs))
+              for i, name in enumerate(names)}
+    return ranges, int(runs[0][0].shape[1])  # the chain's input is NHWC
 
 
 def _perm(node, helper) -> list:
     attrs = {a.name: a for a in node.attribute}
     return list(helper.get_attribute_value(attrs["perm"])) if "perm" in attrs else []
-
-
-def _k4s2p1(node, helper) -> bool:
-    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    return (list(attrs.get("strides", [1, 1])) == [2, 2]
-            and list(attrs.get("pads", [0, 0, 0, 0])) == [1, 1, 1, 1]
-            and list(attrs.get("kernel_shape", [4, 4])) == [4, 4]
-            and list(attrs.get("dilations", [1, 1])) == [1, 1]
-            and attrs.get("group", 1) == 1 and "output_shape" not in attrs
-            and list(attrs.get("output_padding", [0, 0])) == [0, 0])

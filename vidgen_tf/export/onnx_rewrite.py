@@ -54,13 +54,11 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
     for node in list(graph.node):
         if id(node) in removed:
             continue
-        if not _eligible(node, inits):
+        if not is_upsampling_conv_transpose(node, inits):
             new_nodes.append(node)
             continue
-        weight = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)  # (Cin, Cout, 4, 4)
+        weight, bias = conv_transpose_params(node, inits)  # (Cin, Cout, 4, 4), (Cout,)
         cout = weight.shape[1]
-        bias = (numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
-                if len(node.input) > 2 and node.input[2] else np.zeros(cout, np.float32))
         height = shapes.get(node.input[0])
         as_conv = cout >= min_output_channels and height is not None and height >= min_input_size
         # Fold per-channel Mul / Add (inference BatchNorm); a Conv also takes over a Relu.
@@ -79,14 +77,7 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
             continue
 
         prefix = f"{node.name or output}/as_conv"
-        kernel = np.empty((4 * cout, weight.shape[0], 2, 2), np.float32)
-        for a in range(2):
-            for b in range(2):
-                block = slice((a * 2 + b) * cout, (a * 2 + b + 1) * cout)
-                for dy in range(2):
-                    for dx in range(2):
-                        kernel[block, :, dy, dx] = weight[:, :, 3 - a - 2 * dy,
-                                                          3 - b - 2 * dx].T
+        kernel = np.concatenate([phase_kernel(weight, a, b) for a in range(2) for b in range(2)])
         graph.initializer.extend([
             numpy_helper.from_array(kernel, f"{prefix}/kernel"),
             numpy_helper.from_array(np.tile(bias, 4), f"{prefix}/bias"),
@@ -125,7 +116,7 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
     if rewritten or removed:
         del graph.node[:]
         graph.node.extend(n for n in new_nodes if id(n) not in removed)
-        _drop_unused_initializers(graph)
+        drop_unused_initializers(graph)
         onnx.checker.check_model(model)
     return rewritten
 
@@ -158,7 +149,38 @@ def _absorb_affine(node, weight, bias, consumers, inits, graph_outputs, removed,
     return weight, bias, output, relu
 
 
-def _eligible(node, inits) -> bool:
+def phase_kernel(weight: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The kernel-2 Conv weight (Cout, Cin, 2, 2) of output phase (a, b) of a kernel-4,
+    stride-2 ConvTranspose weight (Cin, Cout, 4, 4): W[:, :, 3 - a - 2 dy, 3 - b - 2 dx]."""
+    return np.ascontiguousarray(
+        weight[:, :, [3 - a, 1 - a]][:, :, :, [3 - b, 1 - b]].transpose(1, 0, 2, 3))
+
+
+def conv_transpose_params(node, inits) -> tuple[np.ndarray, np.ndarray]:
+    """A ConvTranspose's float32 weight (Cin, Cout, kh, kw) and bias (zeros when it has none)."""
+    from onnx import numpy_helper
+
+    weight = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)
+    bias = (numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
+            if len(node.input) > 2 and node.input[2] else np.zeros(weight.shape[1], np.float32))
+    return weight, bias
+
+
+def run_with_outputs(model, names: list[str], feeds_list: list[dict]) -> list[list]:
+    """Values of the intermediate tensors `names`, one list per feed dict, from a copy of
+    `model` that also outputs them."""
+    import onnx
+    import onnxruntime as ort
+
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    probe.graph.output.extend(onnx.ValueInfoProto(name=name) for name in names)
+    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    return [session.run(names, feeds) for feeds in feeds_list]
+
+
+def is_upsampling_conv_transpose(node, inits) -> bool:
+    """A ConvTranspose with kernel 4, stride 2, padding 1 and constant weights."""
     if node.op_type != "ConvTranspose" or node.input[1] not in inits:
         return False
     if len(node.input) > 2 and node.input[2] and node.input[2] not in inits:
@@ -195,24 +217,17 @@ def _per_channel(node, source: str, inits, channels: int):
 
 
 def _input_heights(model, sample_inputs: dict) -> dict[str, int]:
-    """Heights (NCHW dim 2) of the ConvTranspose inputs, measured by running a copy of the
-    graph that also outputs them (shape inference cannot see through the reshapes)."""
-    import onnx
-    import onnxruntime as ort
-
-    probe = onnx.ModelProto()
-    probe.CopyFrom(model)
-    names = [n.input[0] for n in probe.graph.node if n.op_type == "ConvTranspose"]
+    """Heights (NCHW dim 2) of the ConvTranspose inputs, measured by running the graph
+    (shape inference cannot see through the reshapes)."""
+    names = [n.input[0] for n in model.graph.node if n.op_type == "ConvTranspose"]
     if not names:
         return {}
-    probe.graph.output.extend(onnx.ValueInfoProto(name=name) for name in names)
-    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
-    values = session.run(names, sample_inputs)
+    values = run_with_outputs(model, names, [sample_inputs])[0]
     return {name: value.shape[2] for name, value in zip(names, values, strict=True)
             if value.ndim == 4}
 
 
-def _drop_unused_initializers(graph) -> None:
+def drop_unused_initializers(graph) -> None:
     used = {name for node in graph.node for name in node.input}
     for attr_graph in _subgraphs(graph):
         used |= {name for node in attr_graph.node for name in node.input}
