@@ -179,6 +179,29 @@ def test_default_optimizers_are_the_papers_adam_with_weight_decay():
                 config["weight_decay"]) == pytest.approx((2e-4, 0.5, 0.999, 1e-5))
 
 
+def test_discriminator_width_and_ttur_learning_rates_are_configurable():
+    gan = _gan(discriminator_filters=12, generator_learning_rate=1e-4,
+               discriminator_learning_rate=4e-4, adam_betas=(0.0, 0.9))
+    gan.compile()
+    # ndf sets the first conv of both discriminators; ngf stays base_filters (8).
+    assert gan.image_discriminator.base_filters == gan.video_discriminator.base_filters == 12
+    assert gan.generator.base_filters == 8
+    first_image_kernel = gan.image_discriminator.blocks[0][0].kernel
+    assert tuple(first_image_kernel.shape) == (4, 4, 3, 12)
+    rates = {name: getattr(gan, name).get_config() for name in gan.optimizer_names}
+    assert rates["generator_optimizer"]["learning_rate"] == pytest.approx(1e-4)
+    for name in ("image_discriminator_optimizer", "video_discriminator_optimizer"):
+        assert rates[name]["learning_rate"] == pytest.approx(4e-4)
+    for config in rates.values():
+        assert (config["beta_1"], config["beta_2"]) == pytest.approx((0.0, 0.9))
+    restored = MoCoGAN.from_config(gan.get_config())
+    assert (restored.discriminator_filters, restored.generator_learning_rate,
+            restored.discriminator_learning_rate, restored.adam_betas) == (12, 1e-4, 4e-4,
+                                                                          (0.0, 0.9))
+    with pytest.raises(ValueError, match="learning rates must be > 0"):
+        _gan(discriminator_learning_rate=0)
+
+
 def test_conditional_fit_reads_the_labels_from_the_data():
     videos, labels = real_batch(), np.array([0, 1, 2, 1], "int32")
 

@@ -12,13 +12,14 @@ DEFAULT_LEARNING_RATE = 2e-4
 DEFAULT_BETAS = (0.5, 0.999)
 
 
-def default_adam(weight_decay: float | None = None) -> keras.optimizers.Optimizer:
-    """Adam(2e-4, betas (0.5, 0.999)), the DCGAN/MoCoGAN default."""
-    beta_1, beta_2 = DEFAULT_BETAS
+def default_adam(weight_decay: float | None = None, learning_rate: float = DEFAULT_LEARNING_RATE,
+                 betas: tuple[float, float] = DEFAULT_BETAS) -> keras.optimizers.Optimizer:
+    """Adam(2e-4, betas (0.5, 0.999)), the DCGAN/MoCoGAN default; AdamW with `weight_decay`."""
+    beta_1, beta_2 = betas
     if weight_decay:
-        return keras.optimizers.AdamW(DEFAULT_LEARNING_RATE, weight_decay=weight_decay,
+        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay,
                                       beta_1=beta_1, beta_2=beta_2)
-    return keras.optimizers.Adam(DEFAULT_LEARNING_RATE, beta_1=beta_1, beta_2=beta_2)
+    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2)
 
 
 def replica_count() -> int:

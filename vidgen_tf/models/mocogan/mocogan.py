@@ -10,7 +10,13 @@ from vidgen_tf.losses import category_loss, get_gan_loss, gradient_penalty
 from vidgen_tf.models.mocogan.mocogan_generator import MoCoGANGenerator
 from vidgen_tf.models.mocogan.mocogan_image_discriminator import MoCoGANImageDiscriminator
 from vidgen_tf.models.mocogan.mocogan_video_discriminator import MoCoGANVideoDiscriminator
-from vidgen_tf.training.gan_trainer import GANTrainer, default_adam, replica_id
+from vidgen_tf.training.gan_trainer import (
+    DEFAULT_BETAS,
+    DEFAULT_LEARNING_RATE,
+    GANTrainer,
+    default_adam,
+    replica_id,
+)
 
 # Salts of the stateless draws made here; `sample_noise` uses salts 0 and 1.
 (_REAL_FRAMES, _FAKE_FRAMES, _G_FRAMES, _D_LABELS, _G_LABELS, _GP_IMAGE, _GP_VIDEO,
@@ -34,7 +40,11 @@ class MoCoGAN(GANTrainer):
         image_discriminator: MoCoGANImageDiscriminator (likewise).
         video_discriminator: MoCoGANVideoDiscriminator (likewise).
         frames, size, content_dim, motion_dim, noise_dim, num_classes, base_filters: used
-            only when a network is built here; `base_filters` is both ngf and ndf.
+            only when a network is built here; `base_filters` is ngf, and ndf unless
+            `discriminator_filters` is given.
+        discriminator_filters: int or None, default None. Filters of the discriminators'
+            first layer (ndf) when they are built here; None means `base_filters`. A wider
+            discriminator than generator keeps a small generator learning sharp edges.
         image_batch_size: int, default 10. Frames per image-discriminator batch, drawn at
             random (with replacement) from the clips of the step's batch.
         category_weight: float >= 0, default 1. Weight of the category loss, for D_V on real
@@ -49,6 +59,11 @@ class MoCoGAN(GANTrainer):
             a collapsed generator's lack of spread.
         spectral_norm: bool, default False. Used only when the discriminators are built
             here: spectral normalization in both instead of BatchNorm (SNGAN).
+        generator_learning_rate, discriminator_learning_rate: float, default 2e-4 each. The
+            learning rates of the default optimizers (`compile` without optimizers); unequal
+            rates are the two time-scale update rule (TTUR, Heusel et al. 2017).
+        adam_betas: (beta_1, beta_2), default (0.5, 0.999). Adam's betas in the default
+            optimizers.
         seed: int, default 0. Seed of the noise, labels and frame picks drawn in `train_step`.
 
     `fit` data: batches of real video `(batch, frames, size, size, 3)` in [-1, 1], or dicts
@@ -76,7 +91,10 @@ class MoCoGAN(GANTrainer):
                  noise_dim: int = 10, num_classes: int = 0, base_filters: int = 64,
                  image_batch_size: int = 10, category_weight: float = 1.0,
                  gp_weight: float = 10.0, noise_sigma: float = 0.0, minibatch_std: bool = False,
-                 spectral_norm: bool = False, seed: int = 0, **kwargs):
+                 spectral_norm: bool = False, discriminator_filters: int | None = None,
+                 generator_learning_rate: float = DEFAULT_LEARNING_RATE,
+                 discriminator_learning_rate: float = DEFAULT_LEARNING_RATE,
+                 adam_betas: tuple[float, float] = DEFAULT_BETAS, seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         if image_batch_size < 1:
             raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
@@ -84,6 +102,11 @@ class MoCoGAN(GANTrainer):
         if noise_sigma < 0:
             raise ValueError(f"noise_sigma must be >= 0 for MoCoGAN; received "
                              f"noise_sigma={noise_sigma}")
+        if min(generator_learning_rate, discriminator_learning_rate) <= 0:
+            raise ValueError(
+                "learning rates must be > 0 for MoCoGAN; received generator_learning_rate="
+                f"{generator_learning_rate}, discriminator_learning_rate="
+                f"{discriminator_learning_rate}")
         if category_weight < 0:
             raise ValueError(f"category_weight must be >= 0 for MoCoGAN; received "
                              f"category_weight={category_weight}")
@@ -92,11 +115,12 @@ class MoCoGAN(GANTrainer):
             frames=frames, size=size, content_dim=content_dim, motion_dim=motion_dim,
             noise_dim=noise_dim, num_classes=num_classes, base_filters=base_filters)
         g = self.generator
+        ndf = discriminator_filters or base_filters
         self.image_discriminator = image_discriminator or MoCoGANImageDiscriminator(
-            size=g.size, base_filters=base_filters, channels=g.channels,
+            size=g.size, base_filters=ndf, channels=g.channels,
             minibatch_std=minibatch_std, spectral_norm=spectral_norm)
         self.video_discriminator = video_discriminator or MoCoGANVideoDiscriminator(
-            frames=g.frames, size=g.size, base_filters=base_filters,
+            frames=g.frames, size=g.size, base_filters=ndf,
             num_classes=g.num_classes, channels=g.channels, minibatch_std=minibatch_std,
             spectral_norm=spectral_norm)
         d_i, d_v = self.image_discriminator, self.video_discriminator
@@ -121,12 +145,19 @@ class MoCoGAN(GANTrainer):
         self.noise_sigma = noise_sigma
         self.minibatch_std = minibatch_std
         self.spectral_norm = spectral_norm
+        self.discriminator_filters = discriminator_filters
+        self.generator_learning_rate = generator_learning_rate
+        self.discriminator_learning_rate = discriminator_learning_rate
+        self.adam_betas = tuple(adam_betas)
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
         if self.num_classes:
             self.add_trackers("d_category_loss", "g_category_loss")
 
     def default_optimizer(self, name: str) -> keras.optimizers.Optimizer:
-        return default_adam(weight_decay=1e-5)  # the paper's Adam, weight decay 1e-5
+        rate = (self.generator_learning_rate if name == "generator_optimizer"
+                else self.discriminator_learning_rate)
+        # The paper's Adam, weight decay 1e-5.
+        return default_adam(weight_decay=1e-5, learning_rate=rate, betas=self.adam_betas)
 
     def build(self, input_shape=None):
         self.generator.build()
@@ -275,7 +306,10 @@ class MoCoGAN(GANTrainer):
             base_filters=self.base_filters, image_batch_size=self.image_batch_size,
             category_weight=self.category_weight, gp_weight=self.gp_weight,
             noise_sigma=self.noise_sigma, minibatch_std=self.minibatch_std,
-            spectral_norm=self.spectral_norm, seed=self.seed)
+            spectral_norm=self.spectral_norm, discriminator_filters=self.discriminator_filters,
+            generator_learning_rate=self.generator_learning_rate,
+            discriminator_learning_rate=self.discriminator_learning_rate,
+            adam_betas=list(self.adam_betas), seed=self.seed)
         return config
 
     @classmethod
