@@ -19,6 +19,7 @@ from vidgen_tf.models.mocogan import (
     MoCoGANImageDiscriminator,
     MoCoGANVideoDiscriminator,
 )
+from vidgen_tf.training.gan_trainer import DEFAULT_LEARNING_RATE
 
 TINY = dict(frames=8, size=16, content_dim=8, motion_dim=4, noise_dim=4, base_filters=8)
 NETWORKS = ["generator", "image_discriminator", "video_discriminator"]
@@ -271,6 +272,8 @@ def test_presets_build_a_trainer():
     gan = MoCoGAN(**tiny)
     assert (gan.frames, gan.size, gan.image_batch_size) == (8, 16, 4)
     assert gan.get_config()["base_filters"] == 8
+    ttur = {k: v for k, v in MOCOGAN_PRESETS["shapes_64_ttur"].items() if k != "batch_size"}
+    assert ttur["discriminator_learning_rate"] == 3 * DEFAULT_LEARNING_RATE
 
 
 def _compiled():
