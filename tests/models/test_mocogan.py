@@ -273,7 +273,7 @@ def test_presets_build_a_trainer():
     assert (gan.frames, gan.size, gan.image_batch_size) == (8, 16, 4)
     assert gan.get_config()["base_filters"] == 8
     ttur = {k: v for k, v in MOCOGAN_PRESETS["shapes_64_ttur"].items() if k != "batch_size"}
-    assert ttur["discriminator_learning_rate"] == 3 * DEFAULT_LEARNING_RATE
+    assert ttur["discriminator_learning_rate"] == pytest.approx(3 * DEFAULT_LEARNING_RATE)
 
 
 def _compiled():
