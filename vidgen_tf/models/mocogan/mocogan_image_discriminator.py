@@ -7,6 +7,7 @@ from keras import layers, ops
 
 from vidgen_tf.layers.conv_plan import spatial_doublings
 from vidgen_tf.layers.minibatch_std import MinibatchStd
+from vidgen_tf.layers.spectral_conv import SpectralConv2D
 
 
 @keras.saving.register_keras_serializable(package="vidgen_tf")
@@ -26,8 +27,8 @@ class MoCoGANImageDiscriminator(keras.Model):
         minibatch_std: bool, default False. Append the batch's feature spread before the
             last conv (ProGAN's minibatch standard deviation), against mode collapse.
         spectral_norm: bool, default False. Spectral normalization of every conv (Miyato et
-            al. 2018) in place of BatchNorm: a 1-Lipschitz discriminator that cannot win
-            outright.
+            al. 2018; `SpectralConv2D`) in place of BatchNorm: a 1-Lipschitz discriminator
+            that cannot win outright.
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
@@ -51,18 +52,16 @@ class MoCoGANImageDiscriminator(keras.Model):
         doublings = spatial_doublings(size, "mocogan")
 
         # Layers
+        conv = SpectralConv2D if spectral_norm else layers.Conv2D
         self.blocks = []
         for i in range(doublings - 1):
-            conv = layers.Conv2D(base_filters * 2**i, 4, strides=2, padding="same",
-                                 use_bias=(i == 0), name=f"down{i}")
             norm = None if i == 0 or spectral_norm else layers.BatchNormalization(
                 synchronized=True, name=f"down{i}_norm")
-            self.blocks.append((_spectral(conv) if spectral_norm else conv, norm))
+            self.blocks.append((conv(base_filters * 2**i, 4, strides=2, padding="same",
+                                     use_bias=(i == 0), name=f"down{i}"), norm))
         self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
-        self.to_logits = layers.Conv2D(1, 4, strides=2, padding="same", use_bias=False,
-                                       dtype="float32", name="logits")
-        if spectral_norm:
-            self.to_logits = _spectral(self.to_logits)
+        self.to_logits = conv(1, 4, strides=2, padding="same", use_bias=False, dtype="float32",
+                              name="logits")
 
     def build(self, input_shape=None):
         self.call(ops.zeros((1, self.size, self.size, self.channels)))
@@ -71,13 +70,13 @@ class MoCoGANImageDiscriminator(keras.Model):
     def call(self, images, training=False):
         x = images
         for conv, norm in self.blocks:
-            x = conv(x)
+            x = conv(x, training=training)
             if norm is not None:
                 x = norm(x, training=training)
             x = ops.leaky_relu(x, 0.2)
         if self.spread is not None:
             x = self.spread(x)
-        return self.to_logits(x)
+        return self.to_logits(x, training=training)
 
     def get_config(self):
         config = super().get_config()
@@ -85,6 +84,3 @@ class MoCoGANImageDiscriminator(keras.Model):
                       minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm)
         return config
 
-
-def _spectral(layer):
-    return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")

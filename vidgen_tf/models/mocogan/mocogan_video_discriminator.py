@@ -7,6 +7,7 @@ from keras import layers, ops
 
 from vidgen_tf.layers.conv_plan import spatial_doublings
 from vidgen_tf.layers.minibatch_std import MinibatchStd
+from vidgen_tf.layers.spectral_conv import SpectralConv3D
 
 # Each Conv3D has temporal kernel 4 and no temporal padding, as in the paper.
 _FRAMES_LOST_PER_LAYER = 3
@@ -34,8 +35,8 @@ class MoCoGANVideoDiscriminator(keras.Model):
         minibatch_std: bool, default False. Append the batch's feature spread before the
             last conv (ProGAN's minibatch standard deviation), against mode collapse.
         spectral_norm: bool, default False. Spectral normalization of every conv (Miyato et
-            al. 2018) in place of BatchNorm: a 1-Lipschitz discriminator that cannot win
-            outright.
+            al. 2018; `SpectralConv3D`) in place of BatchNorm: a 1-Lipschitz discriminator
+            that cannot win outright.
 
     Call:
         video: float `(batch, frames, size, size, channels)`, channels-last, in [-1, 1].
@@ -76,9 +77,8 @@ class MoCoGANVideoDiscriminator(keras.Model):
 
         # Layers: explicit spatial padding of 1 with "valid" convs pads height and width only.
         def conv(filters, name, **kwargs):
-            layer = layers.Conv3D(filters, 4, strides=(1, 2, 2), padding="valid", name=name,
-                                  **kwargs)
-            return _spectral(layer) if spectral_norm else layer
+            cls = SpectralConv3D if spectral_norm else layers.Conv3D
+            return cls(filters, 4, strides=(1, 2, 2), padding="valid", name=name, **kwargs)
 
         self.pad = layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name="pad")
         self.blocks = []
@@ -96,13 +96,13 @@ class MoCoGANVideoDiscriminator(keras.Model):
     def call(self, video, training=False):
         x = video
         for conv, norm in self.blocks:
-            x = conv(self.pad(x))
+            x = conv(self.pad(x), training=training)
             if norm is not None:
                 x = norm(x, training=training)
             x = ops.leaky_relu(x, 0.2)
         if self.spread is not None:
             x = self.spread(x)
-        x = self.to_logits(self.pad(x))
+        x = self.to_logits(self.pad(x), training=training)
         outputs = {"logits": x[..., :1]}
         if self.num_classes:
             outputs["class_logits"] = ops.mean(x[..., 1:], axis=(1, 2, 3))
@@ -115,6 +115,3 @@ class MoCoGANVideoDiscriminator(keras.Model):
                       minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm)
         return config
 
-
-def _spectral(layer):
-    return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
