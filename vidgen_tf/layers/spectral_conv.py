@@ -68,6 +68,25 @@ class _SpectralNorm:
             outputs = self.activation(outputs)
         return outputs
 
+    def save_own_variables(self, store):
+        super().save_own_variables(store)  # kernel and bias as "0" and "1", as Conv does
+        if self.built:
+            store["vector_u"] = self.vector_u
+
+    def load_own_variables(self, store):
+        keys = set(store.keys())
+        expected = {"0", "1"} if self.use_bias else {"0"}
+        if not expected <= keys:
+            raise ValueError(f"layer {self.name!r} expected variables {sorted(expected)} "
+                             f"(kernel, bias) in the saved file; found {sorted(keys)}")
+        self._kernel.assign(store["0"])
+        if self.use_bias:
+            self.bias.assign(store["1"])
+        # Files saved without u (before it was saved) restart the power iteration, which
+        # converges again within a few training calls.
+        if "vector_u" in keys:
+            self.vector_u.assign(store["vector_u"])
+
     def get_config(self):
         return {**super().get_config(), "power_iterations": self.power_iterations}
 
