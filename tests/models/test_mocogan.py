@@ -298,3 +298,43 @@ def test_spectral_norm_discriminators_round_trip_with_their_power_iteration_stat
                                   gan.image_discriminator(video[:, 3]))
     np.testing.assert_array_equal(loaded.video_discriminator(video)["logits"],
                                   gan.video_discriminator(video)["logits"])
+
+
+def _without_key(obj, key):
+    if isinstance(obj, dict):
+        return {k: _without_key(v, key) for k, v in obj.items() if k != key}
+    if isinstance(obj, list):
+        return [_without_key(v, key) for v in obj]
+    return obj
+
+
+def test_files_saved_with_keras_spectral_normalization_still_load(tmp_path):
+    import json
+    import zipfile
+
+    legacy = dict(base_filters=8, spectral_norm=True, minibatch_std=True,
+                  spectral_norm_impl="keras")
+    gan = MoCoGAN(image_discriminator=MoCoGANImageDiscriminator(size=16, **legacy),
+                  video_discriminator=MoCoGANVideoDiscriminator(frames=8, size=16, **legacy),
+                  **TINY, image_batch_size=4)
+    gan.compile(loss="hinge")
+    gan.fit(real_batch(), batch_size=2, epochs=1, verbose=0)
+    gan.save(tmp_path / "new.keras")
+    # Rewrite it as a file from before spectral_norm_impl existed: no such key in the config.
+    with zipfile.ZipFile(tmp_path / "new.keras") as src, \
+            zipfile.ZipFile(tmp_path / "old.keras", "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "config.json":
+                config = _without_key(json.loads(data), "spectral_norm_impl")
+                assert "spectral_norm_impl" not in json.dumps(config)
+                data = json.dumps(config).encode()
+            dst.writestr(item, data)
+    loaded = keras.models.load_model(tmp_path / "old.keras")
+    assert loaded.image_discriminator.spectral_norm_impl == "keras"
+    video = real_batch(2)
+    np.testing.assert_array_equal(loaded.image_discriminator(video[:, 3]),
+                                  gan.image_discriminator(video[:, 3]))
+    np.testing.assert_array_equal(loaded.video_discriminator(video)["logits"],
+                                  gan.video_discriminator(video)["logits"])
+    assert _gan(spectral_norm=True).image_discriminator.spectral_norm_impl == "forward"

@@ -115,3 +115,16 @@ class SpectralConv3D(_SpectralNorm, layers.Conv3D):
         >>> tuple(conv(keras.random.normal((2, 8, 16, 16, 3))).shape)
         (2, 5, 7, 7, 8)
     """
+
+
+def make_conv(rank: int, spectral_norm: bool, impl: str = "forward", *args, **kwargs):
+    """A Conv2D (rank 2) or Conv3D (rank 3): plain, spectrally normalized by these layers
+    (`impl="forward"`), or wrapped in `keras.layers.SpectralNormalization` (`impl="keras"`,
+    the layout of models saved before these layers existed)."""
+    plain = {2: layers.Conv2D, 3: layers.Conv3D}[rank]
+    if not spectral_norm:
+        return plain(*args, **kwargs)
+    if impl == "keras":
+        layer = plain(*args, **kwargs)
+        return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+    return {2: SpectralConv2D, 3: SpectralConv3D}[rank](*args, **kwargs)

@@ -7,7 +7,7 @@ from keras import layers, ops
 
 from vidgen_tf.layers.conv_plan import spatial_doublings
 from vidgen_tf.layers.minibatch_std import MinibatchStd
-from vidgen_tf.layers.spectral_conv import SpectralConv2D
+from vidgen_tf.layers.spectral_conv import make_conv
 
 
 @keras.saving.register_keras_serializable(package="vidgen_tf")
@@ -29,6 +29,9 @@ class MoCoGANImageDiscriminator(keras.Model):
         spectral_norm: bool, default False. Spectral normalization of every conv (Miyato et
             al. 2018; `SpectralConv2D`) in place of BatchNorm: a 1-Lipschitz discriminator
             that cannot win outright.
+        spectral_norm_impl: "forward" (default) or "keras". "keras" is the
+            `keras.layers.SpectralNormalization` wrapper that models saved before vidgen_tf
+            0.1.1 used; `from_config` picks it for them, so their files still load and resume.
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
@@ -41,7 +44,8 @@ class MoCoGANImageDiscriminator(keras.Model):
     """
 
     def __init__(self, size: int = 64, base_filters: int = 64, channels: int = 3,
-                 minibatch_std: bool = False, spectral_norm: bool = False, **kwargs):
+                 minibatch_std: bool = False, spectral_norm: bool = False,
+                 spectral_norm_impl: str = "forward", **kwargs):
         super().__init__(**kwargs)
         # Config
         self.size = size
@@ -49,10 +53,16 @@ class MoCoGANImageDiscriminator(keras.Model):
         self.channels = channels
         self.minibatch_std = minibatch_std
         self.spectral_norm = spectral_norm
+        if spectral_norm_impl not in ("forward", "keras"):
+            raise ValueError('spectral_norm_impl must be "forward" or "keras"; received '
+                             f"{spectral_norm_impl!r}")
+        self.spectral_norm_impl = spectral_norm_impl
         doublings = spatial_doublings(size, "mocogan")
 
         # Layers
-        conv = SpectralConv2D if spectral_norm else layers.Conv2D
+        def conv(*args, **kwargs):
+            return make_conv(2, spectral_norm, spectral_norm_impl, *args, **kwargs)
+
         self.blocks = []
         for i in range(doublings - 1):
             norm = None if i == 0 or spectral_norm else layers.BatchNormalization(
@@ -60,8 +70,14 @@ class MoCoGANImageDiscriminator(keras.Model):
             self.blocks.append((conv(base_filters * 2**i, 4, strides=2, padding="same",
                                      use_bias=(i == 0), name=f"down{i}"), norm))
         self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
-        self.to_logits = conv(1, 4, strides=2, padding="same", use_bias=False, dtype="float32",
-                              name="logits")
+        if spectral_norm and spectral_norm_impl == "keras":
+            # Files saved before 0.1.1 also track the unwrapped logits conv: rebuild that layout.
+            self.to_logits = layers.Conv2D(1, 4, strides=2, padding="same", use_bias=False,
+                                           dtype="float32", name="logits")
+            self.to_logits = layers.SpectralNormalization(self.to_logits, name="logits_sn")
+        else:
+            self.to_logits = conv(1, 4, strides=2, padding="same", use_bias=False,
+                                  dtype="float32", name="logits")
 
     def build(self, input_shape=None):
         self.call(ops.zeros((1, self.size, self.size, self.channels)))
@@ -81,6 +97,12 @@ class MoCoGANImageDiscriminator(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update(size=self.size, base_filters=self.base_filters, channels=self.channels,
-                      minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm)
+                      minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm,
+                      spectral_norm_impl=self.spectral_norm_impl)
         return config
 
+    @classmethod
+    def from_config(cls, config):
+        # Saved before spectral_norm_impl existed: those files hold the Keras wrapper's layout.
+        config = {"spectral_norm_impl": "keras", **config}
+        return cls(**config)

@@ -7,7 +7,7 @@ from keras import layers, ops
 
 from vidgen_tf.layers.conv_plan import spatial_doublings
 from vidgen_tf.layers.minibatch_std import MinibatchStd
-from vidgen_tf.layers.spectral_conv import SpectralConv3D
+from vidgen_tf.layers.spectral_conv import make_conv
 
 # Each Conv3D has temporal kernel 4 and no temporal padding, as in the paper.
 _FRAMES_LOST_PER_LAYER = 3
@@ -37,6 +37,9 @@ class MoCoGANVideoDiscriminator(keras.Model):
         spectral_norm: bool, default False. Spectral normalization of every conv (Miyato et
             al. 2018; `SpectralConv3D`) in place of BatchNorm: a 1-Lipschitz discriminator
             that cannot win outright.
+        spectral_norm_impl: "forward" (default) or "keras". "keras" is the
+            `keras.layers.SpectralNormalization` wrapper that models saved before vidgen_tf
+            0.1.1 used; `from_config` picks it for them, so their files still load and resume.
 
     Call:
         video: float `(batch, frames, size, size, channels)`, channels-last, in [-1, 1].
@@ -54,7 +57,8 @@ class MoCoGANVideoDiscriminator(keras.Model):
 
     def __init__(self, frames: int = 16, size: int = 64, base_filters: int = 64,
                  num_classes: int = 0, channels: int = 3, minibatch_std: bool = False,
-                 spectral_norm: bool = False, **kwargs):
+                 spectral_norm: bool = False, spectral_norm_impl: str = "forward",
+                 **kwargs):
         super().__init__(**kwargs)
         doublings = spatial_doublings(size, "mocogan")
         min_frames = _FRAMES_LOST_PER_LAYER * doublings + 1
@@ -74,11 +78,15 @@ class MoCoGANVideoDiscriminator(keras.Model):
         self.channels = channels
         self.minibatch_std = minibatch_std
         self.spectral_norm = spectral_norm
+        if spectral_norm_impl not in ("forward", "keras"):
+            raise ValueError('spectral_norm_impl must be "forward" or "keras"; received '
+                             f"{spectral_norm_impl!r}")
+        self.spectral_norm_impl = spectral_norm_impl
 
         # Layers: explicit spatial padding of 1 with "valid" convs pads height and width only.
         def conv(filters, name, **kwargs):
-            cls = SpectralConv3D if spectral_norm else layers.Conv3D
-            return cls(filters, 4, strides=(1, 2, 2), padding="valid", name=name, **kwargs)
+            return make_conv(3, spectral_norm, spectral_norm_impl, filters, 4,
+                             strides=(1, 2, 2), padding="valid", name=name, **kwargs)
 
         self.pad = layers.ZeroPadding3D(((0, 0), (1, 1), (1, 1)), name="pad")
         self.blocks = []
@@ -112,6 +120,12 @@ class MoCoGANVideoDiscriminator(keras.Model):
         config = super().get_config()
         config.update(frames=self.frames, size=self.size, base_filters=self.base_filters,
                       num_classes=self.num_classes, channels=self.channels,
-                      minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm)
+                      minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm,
+                      spectral_norm_impl=self.spectral_norm_impl)
         return config
 
+    @classmethod
+    def from_config(cls, config):
+        # Saved before spectral_norm_impl existed: those files hold the Keras wrapper's layout.
+        config = {"spectral_norm_impl": "keras", **config}
+        return cls(**config)
