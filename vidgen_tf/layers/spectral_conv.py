@@ -17,6 +17,8 @@ import keras
 from keras import layers, ops
 
 _EPS = 1e-12
+# "forward": SpectralConv2D/3D; "keras": the keras.layers.SpectralNormalization wrapper.
+SPECTRAL_NORM_IMPLS = ("forward", "keras")
 
 
 def _l2_normalize(x):
@@ -121,6 +123,9 @@ def make_conv(rank: int, spectral_norm: bool, impl: str = "forward", *args, **kw
     """A Conv2D (rank 2) or Conv3D (rank 3): plain, spectrally normalized by these layers
     (`impl="forward"`), or wrapped in `keras.layers.SpectralNormalization` (`impl="keras"`,
     the layout of models saved before these layers existed)."""
+    if impl not in SPECTRAL_NORM_IMPLS:
+        raise ValueError(f"spectral_norm_impl must be one of {', '.join(SPECTRAL_NORM_IMPLS)}; "
+                         f"received {impl!r}")
     plain = {2: layers.Conv2D, 3: layers.Conv3D}[rank]
     if not spectral_norm:
         return plain(*args, **kwargs)

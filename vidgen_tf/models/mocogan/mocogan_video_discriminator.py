@@ -78,9 +78,6 @@ class MoCoGANVideoDiscriminator(keras.Model):
         self.channels = channels
         self.minibatch_std = minibatch_std
         self.spectral_norm = spectral_norm
-        if spectral_norm_impl not in ("forward", "keras"):
-            raise ValueError('spectral_norm_impl must be "forward" or "keras"; received '
-                             f"{spectral_norm_impl!r}")
         self.spectral_norm_impl = spectral_norm_impl
 
         # Layers: explicit spatial padding of 1 with "valid" convs pads height and width only.
