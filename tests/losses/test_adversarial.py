@@ -21,6 +21,7 @@ from vidgen_tf.losses import (
     hinge_discriminator_loss,
     hinge_generator_loss,
     mask_sparsity_loss,
+    r1_penalty,
     wgan_discriminator_loss,
     wgan_generator_loss,
 )
@@ -221,6 +222,36 @@ def test_gradient_penalty_names_the_backend_it_needs(monkeypatch, rng):
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
     with pytest.raises(RuntimeError, match=r"'tensorflow'.*received KERAS_BACKEND='jax'"):
         gradient_penalty(lambda x: x, *random_videos(rng))
+
+
+def test_r1_penalty_of_linear_critic_is_squared_weight_norm(rng):
+    # critic(x) = <w, x>: the gradient is w at every x, so the penalty is ||w||^2.
+    w = f32(rng.normal(0, 1, VIDEO_SHAPE[1:]))
+    real, _, _ = random_videos(rng)
+    close(r1_penalty(linear_critic(w), real), float((w.astype(np.float64) ** 2).sum()), tol=1e-4)
+
+
+def test_r1_penalty_of_quadratic_critic_averages_per_sample_squared_norms(rng):
+    # critic(x) = sum(x^2): gradient 2x, so the penalty is mean_i 4 ||x_i||^2.
+    real, _, _ = random_videos(rng)
+    expected = float(np.mean(4.0 * (real.astype(np.float64) ** 2).reshape(len(real), -1).sum(1)))
+    close(r1_penalty(lambda v: tf.reduce_sum(v ** 2, axis=NON_BATCH), real), expected, tol=1e-4)
+
+
+def test_r1_penalty_is_differentiable_with_respect_to_critic_weights(rng):
+    # penalty = ||w||^2 for a linear critic, so d penalty / dw = 2 w.
+    w0 = f32(rng.normal(0, 1, VIDEO_SHAPE[1:]))
+    w = tf.Variable(w0)
+    real, _, _ = random_videos(rng)
+    with tf.GradientTape() as tape:
+        penalty = r1_penalty(lambda x: tf.reduce_sum(x * w, axis=NON_BATCH), real)
+    np.testing.assert_allclose(tape.gradient(penalty, w).numpy(), 2 * w0, rtol=1e-4, atol=1e-5)
+
+
+def test_r1_penalty_rejects_a_critic_that_ignores_its_input(rng):
+    real, _, _ = random_videos(rng)
+    with pytest.raises(ValueError, match="critic_fn"):
+        r1_penalty(lambda x: tf.constant([1.0, 2.0, 3.0]), real)
 
 
 # Auxiliary terms

@@ -338,3 +338,108 @@ def test_files_saved_with_keras_spectral_normalization_still_load(tmp_path):
     np.testing.assert_array_equal(loaded.video_discriminator(video)["logits"],
                                   gan.video_discriminator(video)["logits"])
     assert _gan(spectral_norm=True).image_discriminator.spectral_norm_impl == "forward"
+
+
+# --------------------------------------------------------------------------- shapes recipe
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+def test_global_head_gives_one_logit_per_frame_and_per_clip(spectral_norm):
+    video = real_batch(2)
+    d_image = MoCoGANImageDiscriminator(size=16, base_filters=8, head="global",
+                                        spectral_norm=spectral_norm)
+    assert d_image(video[:, 0]).shape == (2, 1, 1, 1)
+    d_video = MoCoGANVideoDiscriminator(frames=8, size=16, base_filters=8, num_classes=3,
+                                        head="global", spectral_norm=spectral_norm)
+    out = d_video(video)
+    assert out["logits"].shape == (2, 1, 1, 1, 1) and out["class_logits"].shape == (2, 3)
+    # Every pixel of every frame reaches the single logit (a patch logit sees only its patch).
+    x = tf.constant(video)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        image_logit = tf.reduce_sum(d_image(x[:, 0]))
+        video_logit = tf.reduce_sum(d_video(x)["logits"])
+    assert np.all(np.abs(tape.gradient(image_logit, x)[:, 0]).sum(axis=-1) > 0)
+    assert np.all(np.abs(tape.gradient(video_logit, x)).sum(axis=-1) > 0)
+    for d in (d_image, d_video):
+        assert_config_round_trip(d)
+        assert type(d).from_config(d.get_config()).head == "global"
+    with pytest.raises(ValueError, match=r"head must be one of patch, global; received "
+                                         r"head='dense'"):
+        MoCoGANImageDiscriminator(size=16, head="dense")
+
+
+def _picked_batch():
+    return {"video": real_batch(2, seed=3), "noise": noise(batch=2, seed=4),
+            "frame_picks": np.array([[0, 3], [5, 7]], "int32")}
+
+
+def _first_step_logs(gan, batch):
+    history = gan.fit(tf.data.Dataset.from_tensors(batch), epochs=1, verbose=0)
+    return {k: v[0] for k, v in history.history.items()}
+
+
+def test_r1_weight_adds_half_gamma_times_the_penalty_on_real_inputs():
+    from vidgen_tf.losses import r1_penalty
+
+    batch = _picked_batch()
+    plain = _gan()
+    plain.compile(loss="bce")
+    penalised = MoCoGAN.from_config({**plain.get_config(), "r1_weight": 4.0})
+    penalised.compile(loss="bce")
+    penalised.set_weights(plain.get_weights())
+    # The frames the injected picks choose, computed here with the untrained weights.
+    frames = batch["video"][[0, 0, 1, 1], [0, 3, 5, 7]]
+    image_r1 = float(r1_penalty(lambda x: plain.image_discriminator(x, training=True), frames))
+    video_r1 = float(r1_penalty(
+        lambda x: plain.video_discriminator(x, training=True)["logits"], batch["video"]))
+    assert image_r1 > 0 and video_r1 > 0
+    a, b = _first_step_logs(plain, batch), _first_step_logs(penalised, batch)
+    np.testing.assert_allclose(b["image_d_loss"] - a["image_d_loss"], 2.0 * image_r1, rtol=1e-4)
+    np.testing.assert_allclose(b["video_d_loss"] - a["video_d_loss"], 2.0 * video_r1, rtol=1e-4)
+    with pytest.raises(ValueError, match="r1_weight must be >= 0"):
+        _gan(r1_weight=-1.0)
+
+
+def _generator_weights(gan):
+    return [keras.ops.convert_to_numpy(v) for v in gan.generator.trainable_variables]
+
+
+def test_generator_ema_samples_and_exports_the_moving_average(tmp_path):
+    from vidgen_tf.export.sources import float32_generator
+
+    gan = _gan(generator_ema=0.5)
+    gan.compile(loss="hinge")
+    batch = _picked_batch()
+    data = tf.data.Dataset.from_tensors(batch)
+    gan.fit(data, epochs=1, verbose=0)
+    w1 = _generator_weights(gan)
+    gan.fit(data, epochs=1, verbose=0)
+    w2 = _generator_weights(gan)
+    # Keras' EMA starts at the first step's weights, then average = 0.5 average + 0.5 w.
+    expected = [0.5 * a + 0.5 * b for a, b in zip(w1, w2, strict=True)]
+    assert any(not np.allclose(a, b) for a, b in zip(w1, w2, strict=True))
+    with gan.averaged_generator() as generator:
+        for got, want in zip(generator.trainable_variables, expected, strict=True):
+            np.testing.assert_allclose(keras.ops.convert_to_numpy(got), want, rtol=1e-6,
+                                       atol=1e-7)
+        averaged_video = np.asarray(generator(noise(batch=1)))
+    for got, want in zip(_generator_weights(gan), w2, strict=True):  # restored on exit
+        np.testing.assert_array_equal(got, want)
+    assert not np.allclose(averaged_video, gan.generator(noise(batch=1)))
+    # The saved model keeps the average, and export takes the averaged weights.
+    gan.save(tmp_path / "gan.keras")
+    exported, _ = float32_generator(tmp_path / "gan.keras")
+    np.testing.assert_allclose(exported(noise(batch=1)), averaged_video, atol=1e-6)
+    with pytest.raises(ValueError, match=r"generator_ema must be in \[0, 1\)"):
+        _gan(generator_ema=1.0)
+
+
+def test_without_ema_the_averaged_generator_is_the_generator():
+    gan = _gan()
+    gan.compile()
+    before = _generator_weights(gan)
+    with gan.averaged_generator() as generator:
+        assert generator is gan.generator
+    for got, want in zip(_generator_weights(gan), before, strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -51,6 +51,8 @@ def resolve_source(source: str | Path) -> tuple[Path, dict]:
 def float32_generator(model_path: Path):
     """The trained generator, rebuilt with float32 layers and the trained weights.
 
+    The weights are the moving average when the trainer keeps one (`averaged_generator`).
+
     Whatever precision the model trained in, the export computes in float32: the generator is
     built again from its config under the float32 policy and takes the trained weights (which
     mixed precision keeps in float32 anyway).
@@ -58,23 +60,27 @@ def float32_generator(model_path: Path):
     import keras
 
     from vidgen_tf.models import load_model
+    from vidgen_tf.training.gan_trainer import sampling_generator
 
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("float32")
     try:
         try:
-            model = load_model(model_path, compile=False)
+            # compile=True restores the optimizers, which hold the generator's moving average.
+            model = load_model(model_path)
         except Exception as exc:  # Keras raises many kinds for a bad or foreign file
             raise VidgenError(f"cannot load {model_path}: {exc}".splitlines()[0]) from exc
-        trained = getattr(model, "generator", model)
-        if not hasattr(trained, "noise_spec"):
-            raise VidgenError(f"{model_path} holds a {type(trained).__name__}, not a vidgen_tf "
-                              "video generator (nothing with a noise_spec to export)")
+        with sampling_generator(model) as trained:
+            if not hasattr(trained, "noise_spec"):
+                raise VidgenError(f"{model_path} holds a {type(trained).__name__}, not a "
+                                  "vidgen_tf video generator (nothing with a noise_spec to "
+                                  "export)")
+            weights = trained.get_weights()
         config = trained.get_config()
         config["dtype"] = "float32"
         generator = type(trained).from_config(config)
         generator.build()
-        generator.set_weights(trained.get_weights())
+        generator.set_weights(weights)
     finally:
         keras.mixed_precision.set_global_policy(previous)
     return generator, model

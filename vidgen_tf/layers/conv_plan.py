@@ -32,3 +32,13 @@ def temporal_strides(frames: int, layers: int, family: str) -> tuple[int, tuple[
         doublings += 1
     strides = (1,) * (layers - doublings) + (2,) * doublings
     return start, strides
+
+
+DISCRIMINATOR_HEADS = ("patch", "global")
+
+
+def check_head(head: str) -> None:
+    """Raise a ValueError naming the valid discriminator heads unless `head` is one."""
+    if head not in DISCRIMINATOR_HEADS:
+        raise ValueError(f"head must be one of {', '.join(DISCRIMINATOR_HEADS)}; "
+                         f"received head={head!r}")

@@ -12,6 +12,7 @@ from vidgen_tf.losses.adversarial import (
     hinge_discriminator_loss,
     hinge_generator_loss,
     mask_sparsity_loss,
+    r1_penalty,
     wgan_discriminator_loss,
     wgan_generator_loss,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "hinge_discriminator_loss",
     "hinge_generator_loss",
     "mask_sparsity_loss",
+    "r1_penalty",
     "wgan_discriminator_loss",
     "wgan_generator_loss",
 ]

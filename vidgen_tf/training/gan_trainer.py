@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -13,13 +15,30 @@ DEFAULT_BETAS = (0.5, 0.999)
 
 
 def default_adam(weight_decay: float | None = None, learning_rate: float = DEFAULT_LEARNING_RATE,
-                 betas: tuple[float, float] = DEFAULT_BETAS) -> keras.optimizers.Optimizer:
-    """Adam(2e-4, betas (0.5, 0.999)), the DCGAN/MoCoGAN default; AdamW with `weight_decay`."""
+                 betas: tuple[float, float] = DEFAULT_BETAS,
+                 ema_decay: float = 0.0) -> keras.optimizers.Optimizer:
+    """Adam(2e-4, betas (0.5, 0.999)), the DCGAN/MoCoGAN default; AdamW with `weight_decay`.
+
+    With `ema_decay` > 0 the optimizer also keeps an exponential moving average of the
+    weights it trains (Keras' `use_ema`, never written back during training); see
+    `GANTrainer.averaged_generator`.
+    """
     beta_1, beta_2 = betas
+    ema = {"use_ema": True, "ema_momentum": ema_decay} if ema_decay else {}
     if weight_decay:
         return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay,
-                                      beta_1=beta_1, beta_2=beta_2)
-    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2)
+                                      beta_1=beta_1, beta_2=beta_2, **ema)
+    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, **ema)
+
+
+def sampling_generator(model):
+    """Context manager giving the generator to sample or export from: a GAN trainer's
+    `averaged_generator()` (its moving-average weights, when it keeps them), else the model's
+    `generator`, else the model itself (a bare generator)."""
+    averaged = getattr(model, "averaged_generator", None)
+    if averaged is not None:
+        return averaged()
+    return contextlib.nullcontext(getattr(model, "generator", model))
 
 
 def replica_count() -> int:
@@ -100,6 +119,36 @@ class GANTrainer(keras.Model):
 
     def default_optimizer(self, name: str) -> keras.optimizers.Optimizer:
         return default_adam()
+
+    @contextlib.contextmanager
+    def averaged_generator(self):
+        """Within this block `self.generator` holds the moving average of its weights.
+
+        When the generator's optimizer keeps an exponential moving average of the weights
+        (`use_ema`, as with MoCoGAN's `generator_ema`), sampling and export use those averaged
+        weights: they give cleaner samples than the last step's (Karras et al. 2018; Yazici et
+        al. 2019). The training weights come back on exit, so training and checkpoints are
+        unaffected. Without a moving average this changes nothing.
+        """
+        optimizer = getattr(self, "generator_optimizer", None)
+        inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+        averages = getattr(inner, "_model_variables_moving_average", None)
+        if not getattr(inner, "use_ema", False) or not averages:
+            yield self.generator
+            return
+        variables = self.generator.trainable_variables
+        if len(variables) != len(averages):
+            raise ValueError(
+                f"the generator has {len(variables)} trainable variables but its optimizer "
+                f"averages {len(averages)}; it was built for other variables")
+        saved = [ops.convert_to_numpy(v) for v in variables]
+        for variable, average in zip(variables, averages, strict=True):
+            variable.assign(average)
+        try:
+            yield self.generator
+        finally:
+            for variable, value in zip(variables, saved, strict=True):
+                variable.assign(value)
 
     def network_for(self, optimizer_name: str) -> keras.Model:
         """The sub-model that `<network>_optimizer` trains."""

@@ -13,6 +13,7 @@ from vidgen_tf.data.grid import video_grid
 from vidgen_tf.data.pixels import float_to_uint8
 from vidgen_tf.data.video_io import write_video
 from vidgen_tf.noise import sample_noise
+from vidgen_tf.training.gan_trainer import sampling_generator
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +59,8 @@ class VideoSampleLogger(keras.callbacks.Callback):
 
     def write_samples(self, epoch: int) -> Path:
         """Generate the grid now and write it for `epoch` (1-based); returns the GIF path."""
-        generator = self.model.generator
-        videos = generator(self._fixed_noise(generator), training=False)
+        with sampling_generator(self.model) as generator:
+            videos = generator(self._fixed_noise(generator), training=False)
         grid = video_grid(float_to_uint8(np.asarray(videos, dtype=np.float32)))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         gif = write_video(self.out_dir / f"epoch_{epoch:04d}.gif", grid, fps=self.fps)

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from vidgen_tf.losses import category_loss, get_gan_loss, gradient_penalty
+from vidgen_tf.losses import category_loss, get_gan_loss, gradient_penalty, r1_penalty
 from vidgen_tf.models.mocogan.mocogan_generator import MoCoGANGenerator
 from vidgen_tf.models.mocogan.mocogan_image_discriminator import MoCoGANImageDiscriminator
 from vidgen_tf.models.mocogan.mocogan_video_discriminator import MoCoGANVideoDiscriminator
@@ -59,11 +59,21 @@ class MoCoGAN(GANTrainer):
             a collapsed generator's lack of spread.
         spectral_norm: bool, default False. Used only when the discriminators are built
             here: spectral normalization in both instead of BatchNorm (SNGAN).
+        discriminator_head: "patch" (default, the paper's) or "global". Used only when the
+            discriminators are built here: one logit per patch, or one per frame and per clip
+            (see `MoCoGANImageDiscriminator`; "global" is what sparse data such as the
+            built-in shapes needs).
+        r1_weight: float >= 0, default 0. gamma of the R1 penalty (Mescheder et al. 2018):
+            both discriminator losses add gamma / 2 times the mean squared norm of their
+            gradient on real inputs. 0 disables it.
         generator_learning_rate, discriminator_learning_rate: float, default 2e-4 each. The
             learning rates of the default optimizers (`compile` without optimizers); unequal
             rates are the two time-scale update rule (TTUR, Heusel et al. 2017).
         adam_betas: (beta_1, beta_2), default (0.5, 0.999). Adam's betas in the default
             optimizers.
+        generator_ema: float in [0, 1), default 0. With a value > 0 (e.g. 0.999) the default
+            generator optimizer keeps an exponential moving average of the generator's
+            weights with this decay; samples and exports use it (`averaged_generator`).
         seed: int, default 0. Seed of the noise, labels and frame picks drawn in `train_step`.
 
     `fit` data: batches of real video `(batch, frames, size, size, 3)` in [-1, 1], or dicts
@@ -92,9 +102,11 @@ class MoCoGAN(GANTrainer):
                  image_batch_size: int = 10, category_weight: float = 1.0,
                  gp_weight: float = 10.0, noise_sigma: float = 0.0, minibatch_std: bool = False,
                  spectral_norm: bool = False, discriminator_filters: int | None = None,
+                 discriminator_head: str = "patch", r1_weight: float = 0.0,
                  generator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  discriminator_learning_rate: float = DEFAULT_LEARNING_RATE,
-                 adam_betas: tuple[float, float] = DEFAULT_BETAS, seed: int = 0, **kwargs):
+                 adam_betas: tuple[float, float] = DEFAULT_BETAS, generator_ema: float = 0.0,
+                 seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         if image_batch_size < 1:
             raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
@@ -107,6 +119,11 @@ class MoCoGAN(GANTrainer):
                 "learning rates must be > 0 for MoCoGAN; received generator_learning_rate="
                 f"{generator_learning_rate}, discriminator_learning_rate="
                 f"{discriminator_learning_rate}")
+        if not 0 <= generator_ema < 1:
+            raise ValueError("generator_ema must be in [0, 1) for MoCoGAN (0 disables the "
+                             f"moving average); received generator_ema={generator_ema}")
+        if r1_weight < 0:
+            raise ValueError(f"r1_weight must be >= 0 for MoCoGAN; received r1_weight={r1_weight}")
         if category_weight < 0:
             raise ValueError(f"category_weight must be >= 0 for MoCoGAN; received "
                              f"category_weight={category_weight}")
@@ -118,11 +135,11 @@ class MoCoGAN(GANTrainer):
         ndf = discriminator_filters or base_filters
         self.image_discriminator = image_discriminator or MoCoGANImageDiscriminator(
             size=g.size, base_filters=ndf, channels=g.channels,
-            minibatch_std=minibatch_std, spectral_norm=spectral_norm)
+            minibatch_std=minibatch_std, spectral_norm=spectral_norm, head=discriminator_head)
         self.video_discriminator = video_discriminator or MoCoGANVideoDiscriminator(
             frames=g.frames, size=g.size, base_filters=ndf,
             num_classes=g.num_classes, channels=g.channels, minibatch_std=minibatch_std,
-            spectral_norm=spectral_norm)
+            spectral_norm=spectral_norm, head=discriminator_head)
         d_i, d_v = self.image_discriminator, self.video_discriminator
         if (d_i.size, d_v.size, d_v.frames, d_v.num_classes) != (
                 g.size, g.size, g.frames, g.num_classes):
@@ -146,9 +163,12 @@ class MoCoGAN(GANTrainer):
         self.minibatch_std = minibatch_std
         self.spectral_norm = spectral_norm
         self.discriminator_filters = discriminator_filters
+        self.discriminator_head = discriminator_head
+        self.r1_weight = r1_weight
         self.generator_learning_rate = generator_learning_rate
         self.discriminator_learning_rate = discriminator_learning_rate
         self.adam_betas = tuple(adam_betas)
+        self.generator_ema = generator_ema
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
         if self.num_classes:
             self.add_trackers("d_category_loss", "g_category_loss")
@@ -157,7 +177,9 @@ class MoCoGAN(GANTrainer):
         rate = (self.generator_learning_rate if name == "generator_optimizer"
                 else self.discriminator_learning_rate)
         # The paper's Adam, weight decay 1e-5.
-        return default_adam(weight_decay=1e-5, learning_rate=rate, betas=self.adam_betas)
+        ema = self.generator_ema if name == "generator_optimizer" else 0.0
+        return default_adam(weight_decay=1e-5, learning_rate=rate, betas=self.adam_betas,
+                            ema_decay=ema)
 
     def build(self, input_shape=None):
         self.generator.build()
@@ -196,6 +218,9 @@ class MoCoGAN(GANTrainer):
                 image_d_loss += self._gradient_penalty(
                     lambda x: d_image(x, training=True), real_images, fake_images,
                     _GP_IMAGE, step)
+            if self.r1_weight:
+                image_d_loss += self.r1_weight / 2 * r1_penalty(
+                    lambda x: d_image(x, training=True), real_images)
             scaled_loss = self.for_gradients(image_d_loss, self.image_discriminator_optimizer)
         self.apply_gradients(tape, scaled_loss, d_image, self.image_discriminator_optimizer)
 
@@ -209,6 +234,9 @@ class MoCoGAN(GANTrainer):
             if self.loss == "wgan_gp":
                 video_d_loss += self._gradient_penalty(
                     lambda x: d_video(x, training=True)["logits"], real, fake, _GP_VIDEO, step)
+            if self.r1_weight:
+                video_d_loss += self.r1_weight / 2 * r1_penalty(
+                    lambda x: d_video(x, training=True)["logits"], real)
             if self.num_classes:
                 logs["d_category_loss"] = category_loss(self._real_labels(data),
                                                         real_out["class_logits"])
@@ -307,9 +335,10 @@ class MoCoGAN(GANTrainer):
             category_weight=self.category_weight, gp_weight=self.gp_weight,
             noise_sigma=self.noise_sigma, minibatch_std=self.minibatch_std,
             spectral_norm=self.spectral_norm, discriminator_filters=self.discriminator_filters,
+            discriminator_head=self.discriminator_head, r1_weight=self.r1_weight,
             generator_learning_rate=self.generator_learning_rate,
             discriminator_learning_rate=self.discriminator_learning_rate,
-            adam_betas=list(self.adam_betas), seed=self.seed)
+            adam_betas=list(self.adam_betas), generator_ema=self.generator_ema, seed=self.seed)
         return config
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from vidgen_tf.layers.conv_plan import spatial_doublings
+from vidgen_tf.layers.conv_plan import check_head, spatial_doublings
 from vidgen_tf.layers.minibatch_std import MinibatchStd
 from vidgen_tf.layers.spectral_conv import make_conv
 
@@ -32,10 +32,17 @@ class MoCoGANImageDiscriminator(keras.Model):
         spectral_norm_impl: "forward" (default) or "keras". "keras" is the
             `keras.layers.SpectralNormalization` wrapper that models saved before vidgen_tf
             0.1.1 used; `from_config` picks it for them, so their files still load and resume.
+        head: "patch" (default, the paper's) or "global". "patch" gives one logit per 4x4
+            patch. On sparse frames (a small object on a plain background, like the built-in
+            shapes) most patches see only background, which real and generated frames share,
+            so they cannot tell the two apart and the generator is not punished for a missing
+            or misshapen object. "global" widens the last stride-2 conv to 8x the first
+            layer's filters and adds a 4x4 "valid" conv: one logit per frame, from all of it.
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
-        Returns float32 patch logits `(batch, 4, 4, 1)` (higher means "real").
+        Returns float32 logits `(batch, 4, 4, 1)` with head "patch", `(batch, 1, 1, 1)` with
+        head "global" (higher means "real").
 
     Example:
         >>> d = MoCoGANImageDiscriminator(size=16, base_filters=8)
@@ -45,8 +52,9 @@ class MoCoGANImageDiscriminator(keras.Model):
 
     def __init__(self, size: int = 64, base_filters: int = 64, channels: int = 3,
                  minibatch_std: bool = False, spectral_norm: bool = False,
-                 spectral_norm_impl: str = "forward", **kwargs):
+                 spectral_norm_impl: str = "forward", head: str = "patch", **kwargs):
         super().__init__(**kwargs)
+        check_head(head)
         # Config
         self.size = size
         self.base_filters = base_filters
@@ -54,6 +62,7 @@ class MoCoGANImageDiscriminator(keras.Model):
         self.minibatch_std = minibatch_std
         self.spectral_norm = spectral_norm
         self.spectral_norm_impl = spectral_norm_impl
+        self.head = head
         doublings = spatial_doublings(size, "mocogan")
 
         # Layers
@@ -72,6 +81,10 @@ class MoCoGANImageDiscriminator(keras.Model):
             self.to_logits = layers.Conv2D(1, 4, strides=2, padding="same", use_bias=False,
                                            dtype="float32", name="logits")
             self.to_logits = layers.SpectralNormalization(self.to_logits, name="logits_sn")
+        elif head == "global":
+            self.to_features = conv(base_filters * 2**(doublings - 1), 4, strides=2,
+                                    padding="same", use_bias=True, name="features")
+            self.to_logits = conv(1, 4, padding="valid", dtype="float32", name="logits")
         else:
             self.to_logits = conv(1, 4, strides=2, padding="same", use_bias=False,
                                   dtype="float32", name="logits")
@@ -89,13 +102,15 @@ class MoCoGANImageDiscriminator(keras.Model):
             x = ops.leaky_relu(x, 0.2)
         if self.spread is not None:
             x = self.spread(x)
+        if self.head == "global":
+            x = ops.leaky_relu(self.to_features(x, training=training), 0.2)
         return self.to_logits(x, training=training)
 
     def get_config(self):
         config = super().get_config()
         config.update(size=self.size, base_filters=self.base_filters, channels=self.channels,
                       minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm,
-                      spectral_norm_impl=self.spectral_norm_impl)
+                      spectral_norm_impl=self.spectral_norm_impl, head=self.head)
         return config
 
     @classmethod

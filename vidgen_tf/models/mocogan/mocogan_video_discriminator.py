@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from vidgen_tf.layers.conv_plan import spatial_doublings
+from vidgen_tf.layers.conv_plan import check_head, spatial_doublings
 from vidgen_tf.layers.minibatch_std import MinibatchStd
 from vidgen_tf.layers.spectral_conv import make_conv
 
@@ -40,12 +40,17 @@ class MoCoGANVideoDiscriminator(keras.Model):
         spectral_norm_impl: "forward" (default) or "keras". "keras" is the
             `keras.layers.SpectralNormalization` wrapper that models saved before vidgen_tf
             0.1.1 used; `from_config` picks it for them, so their files still load and resume.
+        head: "patch" (default, the paper's) or "global". "global" widens the last conv to
+            8x the first layer's filters and adds a "valid" conv over the whole remaining
+            volume: one logit (and one set of class logits) per clip, from all of it, for
+            sparse clips whose background patches real and generated clips share (see
+            `MoCoGANImageDiscriminator`).
 
     Call:
         video: float `(batch, frames, size, size, channels)`, channels-last, in [-1, 1].
         Returns a dict:
-            "logits": float32 patch logits `(batch, frames - 3 * layers, 4, 4, 1)` (higher
-                means "real");
+            "logits": float32 patch logits `(batch, frames - 3 * layers, 4, 4, 1)` with head
+                "patch", `(batch, 1, 1, 1, 1)` with head "global" (higher means "real");
             "class_logits": float32 `(batch, num_classes)`, only when num_classes > 0.
 
     Example:
@@ -58,8 +63,9 @@ class MoCoGANVideoDiscriminator(keras.Model):
     def __init__(self, frames: int = 16, size: int = 64, base_filters: int = 64,
                  num_classes: int = 0, channels: int = 3, minibatch_std: bool = False,
                  spectral_norm: bool = False, spectral_norm_impl: str = "forward",
-                 **kwargs):
+                 head: str = "patch", **kwargs):
         super().__init__(**kwargs)
+        check_head(head)
         doublings = spatial_doublings(size, "mocogan")
         min_frames = _FRAMES_LOST_PER_LAYER * doublings + 1
         if frames < min_frames:
@@ -79,6 +85,7 @@ class MoCoGANVideoDiscriminator(keras.Model):
         self.minibatch_std = minibatch_std
         self.spectral_norm = spectral_norm
         self.spectral_norm_impl = spectral_norm_impl
+        self.head = head
 
         # Layers: explicit spatial padding of 1 with "valid" convs pads height and width only.
         def conv(filters, name, **kwargs):
@@ -92,7 +99,15 @@ class MoCoGANVideoDiscriminator(keras.Model):
                 synchronized=True, name=f"down{i}_norm")
             self.blocks.append((conv(base_filters * 2**i, f"down{i}", use_bias=(i == 0)), norm))
         self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
-        self.to_logits = conv(1 + num_classes, "logits", use_bias=False, dtype="float32")
+        if head == "global":
+            self.to_features = conv(base_filters * 2**(doublings - 1), "features",
+                                    use_bias=True)
+            remaining = (frames - _FRAMES_LOST_PER_LAYER * doublings, 4, 4)
+            self.to_logits = make_conv(3, spectral_norm, spectral_norm_impl, 1 + num_classes,
+                                       remaining, padding="valid", name="logits",
+                                       dtype="float32")
+        else:
+            self.to_logits = conv(1 + num_classes, "logits", use_bias=False, dtype="float32")
 
     def build(self, input_shape=None):
         self.call(ops.zeros((1, self.frames, self.size, self.size, self.channels)))
@@ -107,7 +122,11 @@ class MoCoGANVideoDiscriminator(keras.Model):
             x = ops.leaky_relu(x, 0.2)
         if self.spread is not None:
             x = self.spread(x)
-        x = self.to_logits(self.pad(x), training=training)
+        if self.head == "global":
+            x = ops.leaky_relu(self.to_features(self.pad(x), training=training), 0.2)
+            x = self.to_logits(x, training=training)
+        else:
+            x = self.to_logits(self.pad(x), training=training)
         outputs = {"logits": x[..., :1]}
         if self.num_classes:
             outputs["class_logits"] = ops.mean(x[..., 1:], axis=(1, 2, 3))
@@ -118,7 +137,7 @@ class MoCoGANVideoDiscriminator(keras.Model):
         config.update(frames=self.frames, size=self.size, base_filters=self.base_filters,
                       num_classes=self.num_classes, channels=self.channels,
                       minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm,
-                      spectral_norm_impl=self.spectral_norm_impl)
+                      spectral_norm_impl=self.spectral_norm_impl, head=self.head)
         return config
 
     @classmethod
