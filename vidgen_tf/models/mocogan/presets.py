@@ -38,7 +38,7 @@ MOCOGAN_PRESETS: dict[str, dict] = {
     # head): with patch logits most patches of a shapes frame are plain background, which
     # real and generated frames share, so nothing punished a missing or misshapen shape.
     # Samples and the export use the moving average of the generator's weights.
-    "shapes_32": {**_PAPER, "size": 32, "base_filters": 32, "image_batch_size": 32,
+    "shapes_32": {**_PAPER, "size": 32, "base_filters": 16, "image_batch_size": 32,
                   "batch_size": 16, "minibatch_std": True, "spectral_norm": True,
                   "discriminator_head": "global", "generator_ema": 0.999},
     # `vidgen demo`: the whole path (train, export, generate) in a few minutes of CPU.
