@@ -4,7 +4,7 @@ Importing this package never imports TensorFlow: subpackages that need it import
 it themselves, and the names below are resolved lazily on first use.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 
 _LAZY = {
     "read_video": "vidgen_tf.data.video_io",
