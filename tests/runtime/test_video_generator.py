@@ -143,8 +143,28 @@ def test_generate_cli_writes_each_format(tiny_export, tmp_path):
     assert read_video(tmp_path / "v.gif").shape[0] == 8
 
 
+def test_generate_cli_scale_enlarges_every_pixel(tiny_export, tmp_path):
+    from vidgen_tf.data.grid import video_grid
+    from vidgen_tf.data.video_io import read_video
+
+    plain, big = tmp_path / "plain.mp4", tmp_path / "big.mp4"
+    for out, scale in ((plain, "1"), (big, "3")):
+        result = run_cli("generate", str(tiny_export["export"]), "--num", "4", "--seed", "2",
+                         "--scale", scale, "--out", str(out))
+        assert result.returncode == 0, result.stderr
+    grid = video_grid(VideoGenerator(tiny_export["export"]).generate(4, seed=2))
+    small, large = read_video(plain), read_video(big)
+    assert small.shape == grid.shape
+    assert large.shape == (grid.shape[0], grid.shape[1] * 3, grid.shape[2] * 3, 3)
+    # Block means of the enlarged video match the plain one up to video compression.
+    t, h, w, _ = small.shape
+    blocks = large.reshape(t, h, 3, w, 3, 3).astype(np.float64).mean(axis=(2, 4))
+    assert np.abs(blocks - small).mean() < 4.0
+
+
 @pytest.mark.parametrize("args, message", [
     (["--num", "0"], "--num must be between 1"),
+    (["--scale", "0"], "--scale must be between 1 and 8"),
     (["--out", "x.avi"], "--out must end in"),
     (["--label", "3"], "unconditional model"),
     (["--frames", "0"], "frames must be an integer >= 1"),

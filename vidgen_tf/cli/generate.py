@@ -13,6 +13,8 @@ from vidgen_tf.errors import VidgenError
 
 OUTPUT_FORMATS = (".mp4", ".gif", ".npy")
 MAX_NUM = 10_000
+# A 32x32 grid at scale 8 is still a small file; beyond that, nothing gains.
+MAX_SCALE = 8
 
 
 def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
@@ -34,6 +36,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     generate.add_argument("--provider", default=None,
                           help="onnxruntime provider, e.g. CPUExecutionProvider (default: CUDA "
                                "when it loads, else CPU)")
+    generate.add_argument("--scale", type=int, default=1,
+                          help="enlarge every pixel to SCALE x SCALE in .mp4/.gif output, for "
+                               "viewing small models (default 1; .npy is never scaled)")
     generate.add_argument("--out", required=True, help="output file: .mp4, .gif or .npy")
     generate.set_defaults(run=run_generate)
 
@@ -46,6 +51,8 @@ def run_generate(args) -> int:
         raise VidgenError(f"--out must end in {', '.join(OUTPUT_FORMATS)}; received {args.out}")
     if not 1 <= args.num <= MAX_NUM:
         raise VidgenError(f"--num must be between 1 and {MAX_NUM}; received {args.num}")
+    if not 1 <= args.scale <= MAX_SCALE:
+        raise VidgenError(f"--scale must be between 1 and {MAX_SCALE}; received {args.scale}")
     if not out.parent.is_dir():
         raise VidgenError(f"cannot write {out}: folder {out.parent} does not exist")
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
@@ -58,8 +65,10 @@ def run_generate(args) -> int:
         from vidgen_tf.data.grid import video_grid
         from vidgen_tf.data.video_io import write_video
 
-        write_video(out, video_grid(videos) if len(videos) > 1 else videos[0],
-                    fps=args.fps or generator.fps)
+        grid = video_grid(videos) if len(videos) > 1 else videos[0]
+        if args.scale > 1:  # nearest neighbour: (T, H, W, 3) -> (T, H*s, W*s, 3)
+            grid = grid.repeat(args.scale, axis=1).repeat(args.scale, axis=2)
+        write_video(out, grid, fps=args.fps or generator.fps)
     print(f"wrote {out}: {len(videos)} videos of {videos.shape[1]} frames "
           f"{videos.shape[2]}x{videos.shape[3]} (seed {seed}, {generator.providers[0]})")
     return 0
