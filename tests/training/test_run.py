@@ -124,3 +124,28 @@ def test_conditional_model_takes_the_class_count_of_its_data(tmp_path):
     assert resolved["class_names"][0] == "circle_left"
     model = load_model(run / "model.keras")  # imports the mocogan family for Keras
     assert model.generator.num_classes == 12
+
+
+def test_history_keeps_one_row_per_epoch_when_a_resume_replays_epochs(tmp_path):
+    from vidgen_tf.training.callbacks import ResumableCSVLogger
+
+    path = tmp_path / "history.csv"
+    first = ResumableCSVLogger(path)
+    first.on_train_begin()
+    for epoch in range(3):  # rows 0, 1, 2; then the kill: the backup only marked epoch 0 done
+        first.on_epoch_end(epoch, {"loss": float(epoch)})
+    first.on_train_end()
+    resumed = ResumableCSVLogger(path)
+    resumed.on_train_begin()
+    for epoch in (1, 2, 3):
+        resumed.on_epoch_end(epoch, {"loss": 10.0 + epoch})
+    resumed.on_train_end()
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    assert [float(r["loss"]) for r in rows] == [0.0, 11.0, 12.0, 13.0]
+    # A run that stops before its first epoch end leaves the file as it was.
+    idle = ResumableCSVLogger(path)
+    idle.on_train_begin()
+    idle.on_train_end()
+    assert path.read_text().count("\n") == 5

@@ -123,3 +123,51 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         for old in backup.glob("state-*"):
             if old != state:
                 shutil.rmtree(old, ignore_errors=True)
+
+
+class ResumableCSVLogger(keras.callbacks.CSVLogger):
+    """CSVLogger (appending) whose file keeps exactly one row per epoch across kills and resumes.
+
+    Put it before the backup callback: an epoch's row is then on disk before the backup that
+    marks the epoch done, so a kill between the two never loses the row. The resumed run
+    replays that epoch; before writing its first row this logger drops the file's rows for that
+    epoch and later ones (atomically), so no epoch appears twice either.
+    """
+
+    def __init__(self, filename: str | os.PathLike, separator: str = ","):
+        super().__init__(str(filename), separator=separator, append=True)
+        self._opened = False
+
+    def on_train_begin(self, logs=None):
+        self._opened = False  # opened at the first epoch end, once the replayed rows are gone
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self._opened:
+            drop_rows_from_epoch(Path(self.filename), epoch, self.sep)
+            super().on_train_begin()
+            self._opened = True
+        super().on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None):
+        if self.csv_file is not None:
+            super().on_train_end(logs)
+
+
+def drop_rows_from_epoch(path: Path, epoch: int, separator: str = ",") -> None:
+    """Rewrite the CSV history `path` without the rows of `epoch` and later ones."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    if not lines:
+        return
+
+    def kept(line: str) -> bool:
+        first = line.split(separator, 1)[0].strip()
+        return not first.isdigit() or int(first) < epoch
+
+    rows = [lines[0]] + [line for line in lines[1:] if kept(line)]
+    if len(rows) == len(lines):
+        return
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    tmp.write_text("".join(rows))
+    os.replace(tmp, path)

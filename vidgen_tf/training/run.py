@@ -122,6 +122,7 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
         AtomicBackupAndRestore,
         GoodCheckpoint,
         NaNGuard,
+        ResumableCSVLogger,
         write_json_atomic,
     )
     from vidgen_tf.training.setup import make_strategy, set_precision
@@ -185,9 +186,10 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
                                 seed=config.seed, tensorboard_dir=run_dir / "logs")
     callbacks = [
         guard,
+        # Before the backup: an epoch's row is written before the epoch counts as done.
+        ResumableCSVLogger(run_dir / "history.csv"),
         AtomicBackupAndRestore(str(backup_dir)),
         GoodCheckpoint(checkpoint, state_path, guard),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
         samples,
     ]
