@@ -24,7 +24,7 @@ MOCOGAN_PRESETS: dict[str, dict] = {
     # BatchNorm) with a minibatch standard deviation channel. With the paper's BatchNorm
     # discriminators and BCE, three runs here collapsed to one blob within 1000 steps
     # (ngf = ndf = 32 and batch 8; ngf = ndf = 16, batch 16 and input noise 0.2; the same
-    # plus minibatch standard deviation). The shipped model was trained with Keras'
+    # plus minibatch standard deviation). That model was trained with Keras'
     # SpectralNormalization wrapper; new runs get vidgen_tf's SpectralConv (see its docstring).
     "shapes_64": {**_PAPER, "base_filters": 16, "image_batch_size": 32, "batch_size": 16,
                   "minibatch_std": True, "spectral_norm": True},
