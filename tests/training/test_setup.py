@@ -30,3 +30,18 @@ def test_auto_precision_follows_the_cpu(monkeypatch, has_bf16, expected):
 def test_unknown_precision_lists_auto():
     with pytest.raises(VidgenError, match="choose one of: auto, float32"):
         setup.set_precision("fp8")
+
+
+@pytest.mark.parametrize("has_bf16", [True, False])
+def test_bfloat16_on_a_cpu_without_bf16_instructions_warns(monkeypatch, caplog, has_bf16):
+    monkeypatch.setattr(setup, "cpu_has_bf16", lambda: has_bf16)
+    try:
+        with caplog.at_level("WARNING", logger="vidgen_tf.training.setup"):
+            assert setup.set_precision("mixed_bfloat16") == "mixed_bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    warned = [r.getMessage() for r in caplog.records if "no bfloat16 instructions" in
+              r.getMessage()]
+    assert len(warned) == (0 if has_bf16 else 1)
+    if warned:
+        assert "--precision auto" in warned[0]

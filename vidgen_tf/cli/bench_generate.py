@@ -118,7 +118,7 @@ def _export_untrained(args, tmp: str):
     from vidgen_tf.models.registry import build_untrained
 
     model = build_untrained(args.model, args.preset)
-    model.build()
+    model.compile()  # built optimizers, so that loading it back restores them without warnings
     model.save(Path(tmp) / "model.keras")
     name = f"{args.model}_{args.preset or 'default'}"
     quantize = "int8" if args.precision == "int8" else None

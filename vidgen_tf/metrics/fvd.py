@@ -105,7 +105,8 @@ def default_precision() -> str:
     (AVX512-BF16 or AMX), float32 otherwise (GPUs included: not measured there).
 
     On the README's example bfloat16 changed FVD by under 0.5% and ran I3D 1.7x faster on a
-    Xeon with AMX; without such instructions bfloat16 is emulated and can be slower.
+    Xeon with AMX; without such instructions bfloat16 is emulated, much slower and less exact
+    (15% off in logits on an AVX2 EPYC), and asking for it logs a warning.
     """
     from vidgen_tf.training.setup import default_precision as training_default
 
@@ -140,6 +141,10 @@ def load_i3d(weights: str | os.PathLike | None = None, precision: str | None = N
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; received "
                          f"precision={precision!r}")
+    if precision == "mixed_bfloat16":
+        from vidgen_tf.training.setup import warn_if_bfloat16_is_emulated
+
+        warn_if_bfloat16_is_emulated("I3D")
     path = resolve_weights_path(weights).resolve()
     model = _cached_i3d(str(path), path.stat().st_mtime, precision)
     model.precision = precision
