@@ -14,7 +14,6 @@ import pytest
 from vidgen_tf.data.builtin import make_builtin
 from vidgen_tf.errors import VidgenError
 from vidgen_tf.metrics.fvd import frechet_distance, i3d_logits
-from vidgen_tf.training.setup import cpu_has_bf16
 from vidgen_tf.metrics.i3d_weights import (
     fetch_i3d_weights,
     load_i3d_weights,
@@ -23,6 +22,7 @@ from vidgen_tf.metrics.i3d_weights import (
     resolve_weights_path,
     weight_map,
 )
+from vidgen_tf.training.setup import cpu_has_bf16
 
 KINETICS_I3D_PARAMETERS = 12_704_544  # conv kernels + logits bias + BatchNorm offsets/stats
 
