@@ -11,6 +11,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from vidgen_tf.export.generator_export import GRAPH_CANDIDATES
 from vidgen_tf.export.onnx_gru import splice_grus
 from vidgen_tf.export.onnx_rewrite import rewrite_conv_transposes
 
@@ -20,8 +21,9 @@ def _run(model, feeds):
     return session.run(None, feeds)[0]
 
 
-def _upsampling_block(cin=8, cout=16, height=8, seed=0):
+def _upsampling_block(cin=8, cout=16, height=8, width=None, seed=0):
     """ConvTranspose(k4, s2, p1) -> Mul -> Add (inference BatchNorm) -> Relu, NCHW."""
+    width = width or height
     rng = np.random.default_rng(seed)
     inits = [
         numpy_helper.from_array(rng.normal(size=(cin, cout, 4, 4)).astype(np.float32), "w"),
@@ -37,28 +39,40 @@ def _upsampling_block(cin=8, cout=16, height=8, seed=0):
     ]
     graph = helper.make_graph(
         nodes, "block", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                       [None, cin, height, height])],
+                                                       [None, cin, height, width])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT,
-                                        [None, cout, 2 * height, 2 * height])], inits)
+                                        [None, cout, 2 * height, 2 * width])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    x = rng.normal(size=(3, cin, height, height)).astype(np.float32)
+    x = rng.normal(size=(3, cin, height, width)).astype(np.float32)
     return model, {"x": x}
 
 
-@pytest.mark.parametrize("height", [3, 8])
-def test_conv_rewrite_equals_onnxruntime_conv_transpose(height):
-    model, feeds = _upsampling_block(height=height)
+@pytest.mark.parametrize("interleave, ops_used, conv_count", [
+    ("depth_to_space", {"Conv", "Slice", "DepthToSpace", "Relu"}, 1),
+    ("channels_last", {"Conv", "Transpose", "Concat", "Reshape", "Relu"}, 4),
+])
+@pytest.mark.parametrize("height, width", [(3, 3), (8, 8), (4, 6)])
+def test_conv_rewrite_equals_onnxruntime_conv_transpose(height, width, interleave, ops_used,
+                                                        conv_count):
+    model, feeds = _upsampling_block(height=height, width=width)
     expected = _run(model, feeds)
-    count = rewrite_conv_transposes(model, feeds, min_input_size=0, min_output_channels=0)
+    count = rewrite_conv_transposes(model, feeds, min_input_size=0, min_output_channels=0,
+                                    interleave=interleave)
     assert count == 1
     ops = [n.op_type for n in model.graph.node]
     assert "ConvTranspose" not in ops and "Mul" not in ops and "Add" not in ops
-    assert {"Conv", "DepthToSpace", "Relu"} <= set(ops)
+    assert ops_used <= set(ops) and ops.count("Conv") == conv_count
     got = _run(model, feeds)
-    assert got.shape == expected.shape == (3, 16, 2 * height, 2 * height)
+    assert got.shape == expected.shape == (3, 16, 2 * height, 2 * width)
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-5)
     assert expected.min() == 0 and expected.max() > 1  # the Relu and the scale really act
+
+
+def test_an_unknown_interleave_is_refused():
+    model, feeds = _upsampling_block()
+    with pytest.raises(ValueError, match="depth_to_space, channels_last"):
+        rewrite_conv_transposes(model, feeds, interleave="nchw")
 
 
 def test_a_kept_conv_transpose_absorbs_the_batchnorm_after_it():
@@ -108,4 +122,4 @@ def test_the_exported_mocogan_runs_its_gru_as_one_onnx_op(tiny_export):
     ops = {n.op_type for n in model.graph.node}
     assert "GRU" in ops and "Loop" not in ops
     assert tiny_export["manifest"]["onnx"]["recurrent_ops"] == ["motion"]
-    assert tiny_export["manifest"]["onnx"]["graph"] in ("conv_transpose", "as_conv")
+    assert tiny_export["manifest"]["onnx"]["graph"] in GRAPH_CANDIDATES

@@ -42,11 +42,12 @@ DEFAULT_OPSET = 17
 MAX_OPSET = 18  # tf2onnx 1.17 refuses newer opsets
 PARITY_BATCH = 4
 DEFAULT_FPS = 8.0
-# Equivalent float32 graphs that export times on this machine, keeping the faster
-# (onnx_rewrite.rewrite_conv_transposes limits): every upsampling layer as ConvTranspose, or
-# the larger ones as Conv + DepthToSpace.
+# Equivalent float32 graphs that export times on this machine, keeping the fastest
+# (onnx_rewrite.rewrite_conv_transposes arguments): every upsampling layer as ConvTranspose,
+# or the larger ones as phase Convs interleaved by DepthToSpace (NCHW) or in NHWC.
 GRAPH_CANDIDATES = {"conv_transpose": {"min_input_size": 2**31},
-                    "as_conv": {}}
+                    "as_conv": {"interleave": "depth_to_space"},
+                    "phase_nhwc": {"interleave": "channels_last"}}
 
 
 class ExportError(VidgenError):
@@ -154,11 +155,12 @@ def _convert_onnx(serve, signature, opset: int, path: Path) -> None:
 
 
 def _rewrite_onnx(generator, path: Path, for_int8: bool, grus: dict) -> dict:
-    """Splice in the GRUs, fold inference BatchNorm into the convolutions, and pick the faster
-    of two equivalent graphs on this machine: upsampling layers as ConvTranspose, or rewritten
-    as Conv + DepthToSpace (onnx_rewrite). Which wins depends on the CPU: the rewrite won on a
-    Xeon with AVX-512, the ConvTranspose graph on an AMD EPYC, where onnxruntime's
-    DepthToSpace is slow. Returns what was chosen and the timings.
+    """Splice in the GRUs, fold inference BatchNorm into the convolutions, and pick the fastest
+    of three equivalent graphs on this machine (GRAPH_CANDIDATES): upsampling layers as
+    ConvTranspose, or rewritten as phase Convs interleaved by DepthToSpace or in NHWC
+    (onnx_rewrite). Which wins depends on the CPU: the DepthToSpace rewrite won on a Xeon with
+    AVX-512, and on AMD EPYCs, where onnxruntime's DepthToSpace is slow, the ConvTranspose graph
+    or the NHWC rewrite. Returns what was chosen and the timings.
 
     With `for_int8`, the ConvTranspose graph only: quantize_int8 rebuilds the upsampling chain
     from it.

@@ -9,7 +9,17 @@ generators) equals a kernel-2 Conv with 4x the output channels, one block per ou
 
 with x padded by 1. It does the same multiply-adds, but onnxruntime runs Conv much faster than
 ConvTranspose on CPU (blocked NCHWc kernels), and only Conv has a fused int8 kernel (VNNI),
-which is what makes `--quantize int8` fast. Per-channel Mul/Add after the layer (inference
+which is what makes `--quantize int8` fast.
+
+Interleaving the phases back into one image is where the two forms differ (`interleave`):
+
+- "depth_to_space": one Conv for all four phases (over H + 1 rows and columns), Slice,
+  Concat and DepthToSpace, all NCHW. DepthToSpace moves single floats (stride 2 in the
+  innermost axis), which is slow on some CPUs.
+- "channels_last": four exact Convs, one per phase, each transposed to NHWC, then Concat +
+  Reshape, which copy whole channel vectors, and one Transpose back to NCHW. onnxruntime
+  folds each phase's NHWC Transpose into the reorder out of its blocked Conv layout
+  (ReorderOutput with channels_last), so the transposes cost no extra pass. Per-channel Mul/Add after the layer (inference
 BatchNorm) are folded into the weights first, and a following Relu moves onto the Conv, where
 onnxruntime fuses it. The export's parity check runs on the rewritten graph.
 """
@@ -28,20 +38,28 @@ MIN_INPUT_SIZE = 8
 MIN_OUTPUT_CHANNELS = 16
 
 
+INTERLEAVES = ("depth_to_space", "channels_last")
+
+
 def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MIN_INPUT_SIZE,
-                            min_output_channels: int = MIN_OUTPUT_CHANNELS) -> int:
+                            min_output_channels: int = MIN_OUTPUT_CHANNELS,
+                            interleave: str = "depth_to_space") -> int:
     """Rewrite eligible ConvTranspose nodes of `model` (an onnx.ModelProto) in place.
 
     `sample_inputs` (one batch of the graph's inputs) serves to find each layer's input size.
     A ConvTranspose that stays (too small) still absorbs the per-channel Mul / Add after it.
-    Returns the number of nodes rewritten.
+    `interleave` ("depth_to_space" or "channels_last") chooses how the phases are put back
+    together (module docstring). Returns the number of nodes rewritten.
     """
     import onnx
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
+    if interleave not in INTERLEAVES:
+        raise ValueError(f"interleave must be one of {', '.join(INTERLEAVES)}; "
+                         f"received {interleave!r}")
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
-    shapes = _input_heights(model, sample_inputs)
+    shapes = _input_shapes(model, sample_inputs)
     consumers: dict[str, list] = {}
     for node in graph.node:
         for name in node.input:
@@ -59,7 +77,7 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
             continue
         weight, bias = conv_transpose_params(node, inits)  # (Cin, Cout, 4, 4), (Cout,)
         cout = weight.shape[1]
-        height = shapes.get(node.input[0])
+        height, width = shapes.get(node.input[0], (None, None))
         as_conv = cout >= min_output_channels and height is not None and height >= min_input_size
         # Fold per-channel Mul / Add (inference BatchNorm); a Conv also takes over a Relu.
         weight, bias, output, relu = _absorb_affine(node, weight, bias, consumers, inits,
@@ -77,41 +95,12 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
             continue
 
         prefix = f"{node.name or output}/as_conv"
-        kernel = np.concatenate([phase_kernel(weight, a, b) for a in range(2) for b in range(2)])
-        graph.initializer.extend([
-            numpy_helper.from_array(kernel, f"{prefix}/kernel"),
-            numpy_helper.from_array(np.tile(bias, 4), f"{prefix}/bias"),
-        ])
-        conv_out = f"{prefix}/conv"
-        new_nodes.append(helper.make_node("Conv", [node.input[0], f"{prefix}/kernel",
-                                                   f"{prefix}/bias"], [conv_out],
-                                          kernel_shape=[2, 2], pads=[1, 1, 1, 1],
-                                          name=f"{prefix}/conv"))
-        if relu:
-            new_nodes.append(helper.make_node("Relu", [conv_out], [f"{prefix}/relu"],
-                                              name=f"{prefix}/relu"))
-            conv_out = f"{prefix}/relu"
-        phases = []
-        for a in range(2):
-            for b in range(2):
-                k = a * 2 + b
-                # Phase a reads conv rows a .. a + H - 1 of H + 1: drop the last row (a = 0)
-                # or the first (a = 1); likewise for columns.
-                starts = [k * cout, a, b]
-                ends = [(k + 1) * cout, -1 if a == 0 else 2**31 - 1, -1 if b == 0 else 2**31 - 1]
-                names = [f"{prefix}/phase{k}_{part}" for part in ("starts", "ends", "axes")]
-                graph.initializer.extend([
-                    numpy_helper.from_array(np.array(starts, np.int64), names[0]),
-                    numpy_helper.from_array(np.array(ends, np.int64), names[1]),
-                    numpy_helper.from_array(np.array([1, 2, 3], np.int64), names[2]),
-                ])
-                phases.append(f"{prefix}/phase{k}")
-                new_nodes.append(helper.make_node("Slice", [conv_out, *names], [phases[-1]],
-                                                  name=phases[-1]))
-        new_nodes.append(helper.make_node("Concat", phases, [f"{prefix}/phases"], axis=1,
-                                          name=f"{prefix}/concat"))
-        new_nodes.append(helper.make_node("DepthToSpace", [f"{prefix}/phases"], [output],
-                                          blocksize=2, mode="DCR", name=f"{prefix}/interleave"))
+        if interleave == "depth_to_space":
+            new_nodes.extend(_phases_depth_to_space(graph, prefix, node.input[0], weight, bias,
+                                                    relu, output))
+        else:
+            new_nodes.extend(_phases_channels_last(graph, prefix, node.input[0], weight, bias,
+                                                   relu, output, height, width))
         rewritten += 1
     if rewritten or removed:
         del graph.node[:]
@@ -119,6 +108,97 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
         drop_unused_initializers(graph)
         onnx.checker.check_model(model)
     return rewritten
+
+
+def _phases_depth_to_space(graph, prefix, source, weight, bias, relu, output) -> list:
+    """One kernel-2 Conv for all four phases over H + 1 rows and columns, Slice each phase,
+    Concat, DepthToSpace (NCHW throughout)."""
+    from onnx import helper, numpy_helper
+
+    cout = weight.shape[1]
+    kernel = np.concatenate([phase_kernel(weight, a, b) for a in range(2) for b in range(2)])
+    graph.initializer.extend([
+        numpy_helper.from_array(kernel, f"{prefix}/kernel"),
+        numpy_helper.from_array(np.tile(bias, 4), f"{prefix}/bias"),
+    ])
+    conv_out = f"{prefix}/conv"
+    nodes = [helper.make_node("Conv", [source, f"{prefix}/kernel", f"{prefix}/bias"], [conv_out],
+                              kernel_shape=[2, 2], pads=[1, 1, 1, 1], name=f"{prefix}/conv")]
+    if relu:
+        nodes.append(helper.make_node("Relu", [conv_out], [f"{prefix}/relu"],
+                                      name=f"{prefix}/relu"))
+        conv_out = f"{prefix}/relu"
+    phases = []
+    for a in range(2):
+        for b in range(2):
+            k = a * 2 + b
+            # Phase a reads conv rows a .. a + H - 1 of H + 1: drop the last row (a = 0)
+            # or the first (a = 1); likewise for columns.
+            starts = [k * cout, a, b]
+            ends = [(k + 1) * cout, -1 if a == 0 else 2**31 - 1, -1 if b == 0 else 2**31 - 1]
+            names = [f"{prefix}/phase{k}_{part}" for part in ("starts", "ends", "axes")]
+            graph.initializer.extend([
+                numpy_helper.from_array(np.array(starts, np.int64), names[0]),
+                numpy_helper.from_array(np.array(ends, np.int64), names[1]),
+                numpy_helper.from_array(np.array([1, 2, 3], np.int64), names[2]),
+            ])
+            phases.append(f"{prefix}/phase{k}")
+            nodes.append(helper.make_node("Slice", [conv_out, *names], [phases[-1]],
+                                          name=phases[-1]))
+    nodes.append(helper.make_node("Concat", phases, [f"{prefix}/phases"], axis=1,
+                                  name=f"{prefix}/concat"))
+    nodes.append(helper.make_node("DepthToSpace", [f"{prefix}/phases"], [output], blocksize=2,
+                                  mode="DCR", name=f"{prefix}/interleave"))
+    return nodes
+
+
+def _phases_channels_last(graph, prefix, source, weight, bias, relu, output, height,
+                          width) -> list:
+    """Four exact kernel-2 Convs (one per phase, padded to give H x W), each to NHWC; the
+    phases interleaved by Concat + Reshape in NHWC; one Transpose back to NCHW."""
+    from onnx import helper, numpy_helper
+
+    cout = weight.shape[1]
+    nodes, rows = [], []
+    for a in range(2):
+        row = []
+        for b in range(2):
+            name = f"{prefix}/phase{a}{b}"
+            graph.initializer.extend([
+                numpy_helper.from_array(phase_kernel(weight, a, b), f"{name}/kernel"),
+                numpy_helper.from_array(bias, f"{name}/bias"),
+            ])
+            # Phase (a, b) reads x rows i - 1 + a .. i + a: pad 1 - a before and a after.
+            nodes.append(helper.make_node("Conv", [source, f"{name}/kernel", f"{name}/bias"],
+                                          [f"{name}/conv"], kernel_shape=[2, 2],
+                                          pads=[1 - a, 1 - b, a, b], name=f"{name}/conv"))
+            phase = f"{name}/conv"
+            if relu:
+                nodes.append(helper.make_node("Relu", [phase], [f"{name}/relu"],
+                                              name=f"{name}/relu"))
+                phase = f"{name}/relu"
+            nodes.append(helper.make_node("Transpose", [phase], [f"{name}/nhwc"],
+                                          perm=[0, 2, 3, 1], name=f"{name}/nhwc"))
+            row.append(f"{name}/nhwc")
+        # (N, H, W, 2C) holds columns 2j + 0 and 2j + 1 side by side: a row of (N, H, 1, 2W, C).
+        shape = f"{prefix}/row{a}_shape"
+        graph.initializer.append(numpy_helper.from_array(
+            np.array([0, height, 1, 2 * width, cout], np.int64), shape))
+        nodes.append(helper.make_node("Concat", row, [f"{prefix}/row{a}_cat"], axis=3,
+                                      name=f"{prefix}/row{a}_cat"))
+        nodes.append(helper.make_node("Reshape", [f"{prefix}/row{a}_cat", shape],
+                                      [f"{prefix}/row{a}"], name=f"{prefix}/row{a}"))
+        rows.append(f"{prefix}/row{a}")
+    shape = f"{prefix}/image_shape"
+    graph.initializer.append(numpy_helper.from_array(
+        np.array([0, 2 * height, 2 * width, cout], np.int64), shape))
+    nodes.append(helper.make_node("Concat", rows, [f"{prefix}/rows"], axis=2,
+                                  name=f"{prefix}/rows"))  # (N, H, 2, 2W, C)
+    nodes.append(helper.make_node("Reshape", [f"{prefix}/rows", shape], [f"{prefix}/image"],
+                                  name=f"{prefix}/image"))
+    nodes.append(helper.make_node("Transpose", [f"{prefix}/image"], [output],
+                                  perm=[0, 3, 1, 2], name=f"{prefix}/nchw"))
+    return nodes
 
 
 def _absorb_affine(node, weight, bias, consumers, inits, graph_outputs, removed, take_relu):
@@ -216,15 +296,15 @@ def _per_channel(node, source: str, inits, channels: int):
     return None
 
 
-def _input_heights(model, sample_inputs: dict) -> dict[str, int]:
-    """Heights (NCHW dim 2) of the ConvTranspose inputs, measured by running the graph
-    (shape inference cannot see through the reshapes)."""
+def _input_shapes(model, sample_inputs: dict) -> dict[str, tuple[int, int]]:
+    """(height, width) (NCHW dims 2, 3) of the ConvTranspose inputs, measured by running the
+    graph (shape inference cannot see through the reshapes)."""
     names = [n.input[0] for n in model.graph.node if n.op_type == "ConvTranspose"]
     if not names:
         return {}
     values = run_with_outputs(model, names, [sample_inputs])[0]
-    return {name: value.shape[2] for name, value in zip(names, values, strict=True)
-            if value.ndim == 4}
+    return {name: (value.shape[2], value.shape[3])
+            for name, value in zip(names, values, strict=True) if value.ndim == 4}
 
 
 def drop_unused_initializers(graph) -> None:
