@@ -42,7 +42,9 @@ def test_mocogan_int8_is_a_channels_last_chain_close_to_float32(tmp_path, strong
     assert manifest["parity"]["int8_method"] == "nhwc_chain"
     graph = onnx.load(str(tmp_path / "e" / "q" / "model.onnx")).graph
     convs = [n for n in graph.node if n.op_type == "QLinearConv"]
-    assert len(convs) == 4 * 3  # four phases for each of the 3 upsampling layers (4 -> 32)
+    # Four phases for each of the 2 wide upsampling layers (4 -> 16), one merged conv for the
+    # RGB layer (16 -> 32).
+    assert len(convs) == 4 * 2 + 1
     assert all(n.domain == "com.microsoft" for n in convs)
     assert not {"ConvTranspose", "Transpose", "DepthToSpace"} & {n.op_type for n in graph.node
                                                                 if n.name.startswith("int8")}
@@ -51,6 +53,24 @@ def test_mocogan_int8_is_a_channels_last_chain_close_to_float32(tmp_path, strong
 
     assert error.mean() < 2.0 and np.percentile(error, 99) <= 12
     assert manifest["parity"]["int8_mean_pixel_error"] < 2.0
+
+
+def test_the_merged_rgb_layer_gives_the_same_video_as_four_phase_convs(tmp_path, strong_mocogan,
+                                                                       monkeypatch):
+    from vidgen_tf.export import int8_upsampling
+
+    strong_mocogan.save(tmp_path / "m.keras")
+    dirs = {"saved_models_dir": tmp_path / "s", "export_dir": tmp_path / "e"}
+    videos = {}
+    for name, below in (("merged", int8_upsampling.MERGED_PHASES_BELOW), ("four", 0)):
+        monkeypatch.setattr(int8_upsampling, "MERGED_PHASES_BELOW", below)
+        export_generator(tmp_path / "m.keras", name, quantize="int8", **dirs)
+        graph = onnx.load(str(tmp_path / "e" / name / "model.onnx")).graph
+        videos[name] = VideoGenerator(tmp_path / "e" / name).generate(4, seed=5)
+        assert sum(n.op_type == "QLinearConv" for n in graph.node) == (9 if below else 12)
+    # Same int8 weights, scales and accumulations per output channel: equal to the bit.
+    np.testing.assert_array_equal(videos["merged"], videos["four"])
+    assert videos["four"].std() > 40
 
 
 def test_a_family_without_the_chain_falls_back_to_qdq(tmp_path):
