@@ -24,8 +24,8 @@ from fractions import Fraction
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as vidgen_tf sets it
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 KERNEL = 4
 POINTS = [0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2)]
@@ -135,7 +135,8 @@ def main() -> None:
         x = tf.random.normal([args.clips, frames, size, size, cin], seed=1)
         kernel = tf.random.normal([KERNEL, KERNEL, KERNEL, cin, cout], seed=2) * 0.05
         reference = conv3d_direct(x, kernel)
-        line = [f"{name} {cin}->{cout}: direct {forward_backward_ms(conv3d_direct, x, kernel):.0f} ms"]
+        direct_ms = forward_backward_ms(conv3d_direct, x, kernel)
+        line = [f"{name} {cin}->{cout}: direct {direct_ms:.0f} ms"]
         for m in args.tiles:
             error = float(tf.reduce_max(tf.abs(conv3d_winograd(x, kernel, m) - reference))
                           / tf.reduce_max(tf.abs(reference)))

@@ -19,9 +19,11 @@ Interleaving the phases back into one image is where the two forms differ (`inte
 - "channels_last": four exact Convs, one per phase, each transposed to NHWC, then Concat +
   Reshape, which copy whole channel vectors, and one Transpose back to NCHW. onnxruntime
   folds each phase's NHWC Transpose into the reorder out of its blocked Conv layout
-  (ReorderOutput with channels_last), so the transposes cost no extra pass. Per-channel Mul/Add after the layer (inference
-BatchNorm) are folded into the weights first, and a following Relu moves onto the Conv, where
-onnxruntime fuses it. The export's parity check runs on the rewritten graph.
+  (ReorderOutput with channels_last), so only the Transpose back costs a pass.
+
+Per-channel Mul/Add after the layer (inference BatchNorm) are folded into the weights first,
+and a following Relu moves onto the Conv, where onnxruntime fuses it. The export's parity
+check runs on the rewritten graph.
 """
 
 from __future__ import annotations
@@ -36,8 +38,7 @@ logger = logging.getLogger(__name__)
 MIN_INPUT_SIZE = 8
 # Layers with fewer output channels stay ConvTranspose (the RGB layer): likewise.
 MIN_OUTPUT_CHANNELS = 16
-
-
+# How the four phases are put back together (module docstring).
 INTERLEAVES = ("depth_to_space", "channels_last")
 
 
