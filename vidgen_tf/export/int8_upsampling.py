@@ -28,6 +28,7 @@ import numpy as np
 from vidgen_tf.export.onnx_rewrite import (
     conv_transpose_params,
     drop_unused_initializers,
+    interleave_nhwc,
     is_upsampling_conv_transpose,
     phase_kernel,
     run_with_outputs,
@@ -133,7 +134,7 @@ def quantize_chain(model, chain: dict, calibration: list[dict]) -> None:
         const(f"int8/up{index}/x_zero", zero)
         const(f"{prefix}/y_scale", np.float32(out_scale))
         const(f"{prefix}/y_zero", out_zero)
-        current = _interleave(nodes, const, phases, prefix, weight.shape[1], height)
+        current = interleave_nhwc(nodes, const, phases, prefix, weight.shape[1], height)
         height *= 2
         scale, zero = out_scale, out_zero
     nodes.append(helper.make_node("DequantizeLinear", [
@@ -202,29 +203,6 @@ def _merged_phases(nodes, const, qconv, weight, bias, prefix) -> dict:
                                           name=name))
             phases[a, b] = name
     return phases
-
-
-def _interleave(nodes, const, phases, prefix, channels, height) -> str:
-    """out[n, 2i + a, 2j + b, c] = phase_ab[n, i, j, c], all NHWC uint8: Concat of whole
-    channel vectors and free reshapes."""
-    from onnx import helper
-
-    rows = []
-    for a in range(2):
-        row = f"{prefix}/row{a}"
-        # (N, H, W, 2C) -> (N, H, 1, 2W, C): phase b sits at column 2j + b.
-        nodes.append(helper.make_node("Concat", [phases[a, 0], phases[a, 1]], [row + "/cat"],
-                                      axis=3, name=row + "/cat"))
-        nodes.append(helper.make_node("Reshape", [
-            row + "/cat", const(row + "/shape", np.array([0, 0, 1, -1, channels], np.int64))],
-            [row], name=row))
-        rows.append(row)
-    both, out = f"{prefix}/rows", f"{prefix}/interleaved"
-    nodes.append(helper.make_node("Concat", rows, [both], axis=2, name=both))  # (N, H, 2, 2W, C)
-    nodes.append(helper.make_node("Reshape", [  # -> (N, 2H, 2W, C); 0 keeps the batch
-        both, const(f"{prefix}/shape", np.array([0, 2 * height, -1, channels], np.int64))],
-        [out], name=out))
-    return out
 
 
 def _uint8_params(low: float, high: float) -> tuple[np.float32, np.uint8]:

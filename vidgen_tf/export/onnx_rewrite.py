@@ -60,7 +60,7 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
                          f"received {interleave!r}")
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
-    shapes = _input_shapes(model, sample_inputs)
+    shapes = _input_heights(model, sample_inputs)
     consumers: dict[str, list] = {}
     for node in graph.node:
         for name in node.input:
@@ -78,7 +78,7 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
             continue
         weight, bias = conv_transpose_params(node, inits)  # (Cin, Cout, 4, 4), (Cout,)
         cout = weight.shape[1]
-        height, width = shapes.get(node.input[0], (None, None))
+        height = shapes.get(node.input[0])
         as_conv = cout >= min_output_channels and height is not None and height >= min_input_size
         # Fold per-channel Mul / Add (inference BatchNorm); a Conv also takes over a Relu.
         weight, bias, output, relu = _absorb_affine(node, weight, bias, consumers, inits,
@@ -101,7 +101,7 @@ def rewrite_conv_transposes(model, sample_inputs: dict, min_input_size: int = MI
                                                     relu, output))
         else:
             new_nodes.extend(_phases_channels_last(graph, prefix, node.input[0], weight, bias,
-                                                   relu, output, height, width))
+                                                   relu, output, height))
         rewritten += 1
     if rewritten or removed:
         del graph.node[:]
@@ -153,26 +153,25 @@ def _phases_depth_to_space(graph, prefix, source, weight, bias, relu, output) ->
     return nodes
 
 
-def _phases_channels_last(graph, prefix, source, weight, bias, relu, output, height,
-                          width) -> list:
+def _phases_channels_last(graph, prefix, source, weight, bias, relu, output, height) -> list:
     """Four exact kernel-2 Convs (one per phase, padded to give H x W), each to NHWC; the
     phases interleaved by Concat + Reshape in NHWC; one Transpose back to NCHW."""
     from onnx import helper, numpy_helper
 
-    cout = weight.shape[1]
-    nodes, rows = [], []
+    def const(name, value):
+        graph.initializer.append(numpy_helper.from_array(value, name))
+        return name
+
+    nodes, phases = [], {}
     for a in range(2):
-        row = []
         for b in range(2):
             name = f"{prefix}/phase{a}{b}"
-            graph.initializer.extend([
-                numpy_helper.from_array(phase_kernel(weight, a, b), f"{name}/kernel"),
-                numpy_helper.from_array(bias, f"{name}/bias"),
-            ])
             # Phase (a, b) reads x rows i - 1 + a .. i + a: pad 1 - a before and a after.
-            nodes.append(helper.make_node("Conv", [source, f"{name}/kernel", f"{name}/bias"],
-                                          [f"{name}/conv"], kernel_shape=[2, 2],
-                                          pads=[1 - a, 1 - b, a, b], name=f"{name}/conv"))
+            nodes.append(helper.make_node(
+                "Conv", [source, const(f"{name}/kernel", phase_kernel(weight, a, b)),
+                         const(f"{name}/bias", bias)],
+                [f"{name}/conv"], kernel_shape=[2, 2], pads=[1 - a, 1 - b, a, b],
+                name=f"{name}/conv"))
             phase = f"{name}/conv"
             if relu:
                 nodes.append(helper.make_node("Relu", [phase], [f"{name}/relu"],
@@ -180,26 +179,35 @@ def _phases_channels_last(graph, prefix, source, weight, bias, relu, output, hei
                 phase = f"{name}/relu"
             nodes.append(helper.make_node("Transpose", [phase], [f"{name}/nhwc"],
                                           perm=[0, 2, 3, 1], name=f"{name}/nhwc"))
-            row.append(f"{name}/nhwc")
-        # (N, H, W, 2C) holds columns 2j + 0 and 2j + 1 side by side: a row of (N, H, 1, 2W, C).
-        shape = f"{prefix}/row{a}_shape"
-        graph.initializer.append(numpy_helper.from_array(
-            np.array([0, height, 1, 2 * width, cout], np.int64), shape))
-        nodes.append(helper.make_node("Concat", row, [f"{prefix}/row{a}_cat"], axis=3,
-                                      name=f"{prefix}/row{a}_cat"))
-        nodes.append(helper.make_node("Reshape", [f"{prefix}/row{a}_cat", shape],
-                                      [f"{prefix}/row{a}"], name=f"{prefix}/row{a}"))
-        rows.append(f"{prefix}/row{a}")
-    shape = f"{prefix}/image_shape"
-    graph.initializer.append(numpy_helper.from_array(
-        np.array([0, 2 * height, 2 * width, cout], np.int64), shape))
-    nodes.append(helper.make_node("Concat", rows, [f"{prefix}/rows"], axis=2,
-                                  name=f"{prefix}/rows"))  # (N, H, 2, 2W, C)
-    nodes.append(helper.make_node("Reshape", [f"{prefix}/rows", shape], [f"{prefix}/image"],
-                                  name=f"{prefix}/image"))
-    nodes.append(helper.make_node("Transpose", [f"{prefix}/image"], [output],
-                                  perm=[0, 3, 1, 2], name=f"{prefix}/nchw"))
+            phases[a, b] = f"{name}/nhwc"
+    image = interleave_nhwc(nodes, const, phases, prefix, weight.shape[1], height)
+    nodes.append(helper.make_node("Transpose", [image], [output], perm=[0, 3, 1, 2],
+                                  name=f"{prefix}/nchw"))
     return nodes
+
+
+def interleave_nhwc(nodes, const, phases, prefix, channels, height) -> str:
+    """Append to `nodes` out[n, 2i + a, 2j + b, c] = phase_ab[n, i, j, c] for the NHWC phase
+    tensors `phases[a, b]` (any dtype): Concat of whole channel vectors and free reshapes.
+    `const(name, value)` adds an initializer and returns its name. Returns the output's name."""
+    from onnx import helper
+
+    rows = []
+    for a in range(2):
+        row = f"{prefix}/row{a}"
+        # (N, H, W, 2C) -> (N, H, 1, 2W, C): phase b sits at column 2j + b.
+        nodes.append(helper.make_node("Concat", [phases[a, 0], phases[a, 1]], [row + "/cat"],
+                                      axis=3, name=row + "/cat"))
+        nodes.append(helper.make_node("Reshape", [
+            row + "/cat", const(row + "/shape", np.array([0, 0, 1, -1, channels], np.int64))],
+            [row], name=row))
+        rows.append(row)
+    both, out = f"{prefix}/rows", f"{prefix}/interleaved"
+    nodes.append(helper.make_node("Concat", rows, [both], axis=2, name=both))  # (N, H, 2, 2W, C)
+    nodes.append(helper.make_node("Reshape", [  # -> (N, 2H, 2W, C); 0 keeps the batch
+        both, const(f"{prefix}/shape", np.array([0, 2 * height, -1, channels], np.int64))],
+        [out], name=out))
+    return out
 
 
 def _absorb_affine(node, weight, bias, consumers, inits, graph_outputs, removed, take_relu):
@@ -297,15 +305,15 @@ def _per_channel(node, source: str, inits, channels: int):
     return None
 
 
-def _input_shapes(model, sample_inputs: dict) -> dict[str, tuple[int, int]]:
-    """(height, width) (NCHW dims 2, 3) of the ConvTranspose inputs, measured by running the
-    graph (shape inference cannot see through the reshapes)."""
+def _input_heights(model, sample_inputs: dict) -> dict[str, int]:
+    """Heights (NCHW dim 2) of the ConvTranspose inputs, measured by running the graph
+    (shape inference cannot see through the reshapes)."""
     names = [n.input[0] for n in model.graph.node if n.op_type == "ConvTranspose"]
     if not names:
         return {}
     values = run_with_outputs(model, names, [sample_inputs])[0]
-    return {name: (value.shape[2], value.shape[3])
-            for name, value in zip(names, values, strict=True) if value.ndim == 4}
+    return {name: value.shape[2] for name, value in zip(names, values, strict=True)
+            if value.ndim == 4}
 
 
 def drop_unused_initializers(graph) -> None:
