@@ -12,6 +12,10 @@ sizes, optimizer and order of steps. It is not part of the package and needs onl
 Prints the generator's videos/s in eager mode (batch 1, eval, no_grad; the official
 `sample_videos`, noise included) and the seconds per training iteration (image-D step,
 video-D step, G step), each the median of repeats after warm-up.
+
+`--serve generate|train` is the worker of `benchmarks/paired_vs_pytorch.py`: after warm-up it
+prints "ready", then for each number N read from stdin runs N calls and prints their mean
+seconds, so that the two sides can be timed in alternating blocks.
 """
 
 from __future__ import annotations
@@ -106,10 +110,26 @@ def median_time(fn, warmup: int, repeats: int, calls: int) -> float:
     return statistics.median(times)
 
 
+def serve(call, warmup: int) -> None:
+    """Answer each number N on stdin with the mean seconds of N calls (after `warmup`)."""
+    import sys
+
+    for _ in range(warmup):
+        call()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        calls = int(line)
+        start = time.perf_counter()
+        for _ in range(calls):
+            call()
+        print((time.perf_counter() - start) / calls, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--serve", choices=["generate", "train"], default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -118,7 +138,11 @@ def main() -> None:
     generator = VideoGenerator()
     generator.eval()
     with torch.no_grad():
-        gen_s = median_time(lambda: generator.sample_videos(1), warmup=5, repeats=5, calls=20)
+        if args.serve == "generate":
+            return serve(lambda: generator.sample_videos(1), warmup=5)
+        if args.serve is None:
+            gen_s = median_time(lambda: generator.sample_videos(1), warmup=5, repeats=5,
+                                calls=20)
 
     generator.train()
     d_image, d_video = image_discriminator(), video_discriminator()
@@ -146,6 +170,8 @@ def main() -> None:
         loss.backward()
         opt_g.step()
 
+    if args.serve == "train":
+        return serve(iteration, warmup=3)
     step_s = median_time(iteration, warmup=3, repeats=5, calls=4)
     result = {"torch": torch.__version__, "threads": args.threads,
               "generator_videos_per_s": round(1 / gen_s, 2),
