@@ -103,9 +103,13 @@ class Worker:
     """A process that answers "N" with the mean seconds of N calls."""
 
     def __init__(self, name: str, command: list[str]):
-        self.name = name
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        text=True)
+        self.name, self.command = name, command
+        try:
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, text=True)
+        except OSError as exc:
+            raise SystemExit(f"cannot start the {name} worker ({exc}); check the interpreter "
+                             f"path: {command[0]}") from exc
         line = self.process.stdout.readline().strip()
         if line != "ready":
             self.process.kill()
@@ -113,12 +117,19 @@ class Worker:
                              f"command alone to see why: {' '.join(command)}")
 
     def time(self, calls: int) -> float:
-        self.process.stdin.write(f"{calls}\n")
-        self.process.stdin.flush()
-        return float(self.process.stdout.readline())
+        try:
+            self.process.stdin.write(f"{calls}\n")
+            self.process.stdin.flush()
+            return float(self.process.stdout.readline())
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"the {self.name} worker stopped mid-run; run its command alone "
+                             f"to see why: {' '.join(self.command)}") from exc
 
     def close(self) -> None:
-        self.process.stdin.close()
+        try:
+            self.process.stdin.close()
+        except OSError:  # it already stopped
+            pass
         self.process.wait()
 
 

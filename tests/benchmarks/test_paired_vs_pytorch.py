@@ -56,3 +56,11 @@ def test_the_ratio_is_the_slower_sides_time_over_ours_in_abba_order(paired_modul
 def test_a_worker_that_fails_to_start_is_a_clear_error(paired_module):
     with pytest.raises(SystemExit, match="did not start"):
         paired_module.Worker("pytorch", [sys.executable, "-c", "print('no torch here')"])
+
+
+def test_a_missing_interpreter_or_a_worker_that_dies_is_a_clear_error(paired_module, tmp_path):
+    with pytest.raises(SystemExit, match="check the interpreter path"):
+        paired_module.Worker("pytorch", [str(tmp_path / "no_python"), "-c", "pass"])
+    dies = paired_module.Worker("pytorch", [sys.executable, "-c", "print('ready')"])
+    with pytest.raises(SystemExit, match="stopped mid-run"):
+        dies.time(3)
