@@ -101,6 +101,66 @@ def test_bad_training_input_is_one_clear_line(tmp_path, argv, message):
     result = run_cli("train", *argv, "--out", str(tmp_path / "run"))
     assert result.returncode == 2, result.stderr[-2000:]
     assert message in result.stderr and "Traceback" not in result.stderr
+    # Nothing left behind: the corrected command can use the same --out.
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_that_fails_before_its_first_epoch_leaves_only_what_was_there(tmp_path,
+                                                                            monkeypatch):
+    from vidgen_tf.errors import VidgenError
+    from vidgen_tf.training.run import TrainConfig, train_run
+
+    def out_of_memory(*args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    monkeypatch.setattr(keras.Model, "fit", out_of_memory)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "notes.txt").write_text("mine")
+    config = TrainConfig(model="dcgan3d", preset="tiny", epochs=1, steps_per_epoch=1)
+    with pytest.raises(VidgenError, match=r"out of memory training dcgan3d at batch size 4 .*"
+                                          "smaller --batch-size"):
+        train_run(config, run)
+    assert sorted(p.name for p in run.iterdir()) == ["notes.txt"]
+    with pytest.raises(VidgenError, match="out of memory"):
+        train_run(config, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_resume_refuses_flags_that_differ_from_the_saved_run(tmp_path):
+    from vidgen_tf.errors import VidgenError
+    from vidgen_tf.training.run import TrainConfig, train_run
+
+    run = tmp_path / "run"
+    run.mkdir()
+    saved = TrainConfig(model="mocogan", preset="tiny", steps_per_epoch=2)
+    (run / "config.json").write_text(json.dumps({"train": saved.__dict__}))
+    requested = TrainConfig(model="vgan", size=64, steps_per_epoch=2, epochs=5)
+    with pytest.raises(VidgenError, match=r"--model vgan \(saved: mocogan\), --size 64 "
+                                          r"\(saved: None\)\. Drop them"):
+        train_run(requested, run, resume=True)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{bad", "is damaged"), ("[1, 2]", "not a vidgen_tf run config"),
+    ('{"train": {"epochs": "x", "bogus": 1}, "resolved": {}}', "train.epochs should be int"),
+])
+def test_a_damaged_run_config_is_named(tmp_path, text, message):
+    from vidgen_tf.errors import VidgenError
+    from vidgen_tf.training.run import TrainConfig, train_run
+
+    (tmp_path / "config.json").write_text(text)
+    with pytest.raises(VidgenError, match=message):
+        train_run(TrainConfig(), tmp_path, resume=True)
+
+
+def test_a_truncated_keras_file_is_not_reported_as_missing(tmp_path):
+    from vidgen_tf.errors import VidgenError
+
+    path = tmp_path / "model.keras"
+    path.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(VidgenError, match=r"not a valid \.keras file"):
+        load_model(path)
 
 
 def test_existing_run_needs_resume_and_resume_needs_a_run(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 
@@ -60,13 +61,25 @@ def main(argv: list[str] | None = None) -> int:
         # User-facing problems: bad arguments, bad files, missing folders.
         if verbose:
             traceback.print_exc()
-        _report(str(exc) or type(exc).__name__)
+        _report(_os_error_message(exc) if isinstance(exc, OSError) else
+                str(exc) or type(exc).__name__)
         return 2
     except Exception as exc:
         if verbose:
             traceback.print_exc()
-        _report(f"unexpected {type(exc).__name__}: {exc} (rerun with --verbose for details)")
+        # TensorFlow's messages run on with the Python stack of the failing op: keep line one.
+        first = (str(exc).strip().splitlines() or [""])[0]
+        _report(f"unexpected {type(exc).__name__}: {first} (rerun with --verbose for details)")
         return 1
+
+
+def _os_error_message(exc: OSError) -> str:
+    """"cannot use PATH: reason" for OS errors that carry a path (the last path named, which
+    is the user's target when a temporary file is renamed onto it)."""
+    path = exc.filename2 if exc.filename2 is not None else exc.filename
+    if path is None or not exc.strerror:
+        return str(exc) or type(exc).__name__
+    return f"cannot use {os.fsdecode(path)}: {exc.strerror}"
 
 
 if __name__ == "__main__":

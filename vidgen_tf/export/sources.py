@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from pathlib import Path
 
@@ -29,9 +28,10 @@ def resolve_source(source: str | Path) -> tuple[Path, dict]:
                                   "a run directory, or no epoch of it has finished")
             logger.warning("%s has no model.keras (the run did not finish); exporting its last "
                            "good checkpoint %s", source, model_path)
-        config_path = source / "config.json"
-        if config_path.is_file():
-            config = json.loads(config_path.read_text())
+        if (source / "config.json").is_file():
+            from vidgen_tf.training.run import read_run_config
+
+            config = read_run_config(source)
             provenance.update(train_config=config.get("train"), resolved=config.get("resolved"),
                               command=config.get("command"))
         history = source / "history.csv"

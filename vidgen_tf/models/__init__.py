@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import zipfile
+
+from vidgen_tf.errors import VidgenError
 
 
 def load_model(path: str | os.PathLike, **kwargs):
@@ -17,6 +20,10 @@ def load_model(path: str | os.PathLike, **kwargs):
 
     from vidgen_tf.models.registry import FAMILIES, available_families
 
+    if str(path).endswith(".keras") and os.path.isfile(path) and not zipfile.is_zipfile(path):
+        # Keras would report such a file as "File not found".
+        raise VidgenError(f"{path} is not a valid .keras file (damaged or truncated, e.g. by "
+                          "a full disk or an interrupted copy); use another copy or checkpoint")
     for name in available_families():
         importlib.import_module(FAMILIES[name][0])
     return keras.models.load_model(path, **kwargs)

@@ -70,13 +70,57 @@ def _check(config: TrainConfig) -> None:
         raise VidgenError(f"batch-size must be >= 1; received {config.batch_size}")
 
 
-def _load_saved_config(run_dir: Path) -> TrainConfig:
+def read_run_config(run_dir: str | os.PathLike) -> dict:
+    """A run directory's config.json, checked: a dict with a "train" dict in it."""
+    path = Path(run_dir) / "config.json"
     try:
-        saved = json.loads((run_dir / "config.json").read_text())
+        saved = json.loads(path.read_text())
     except FileNotFoundError as exc:
-        raise VidgenError(f"cannot resume: {run_dir} has no config.json") from exc
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in saved["train"].items() if k in fields})
+        raise VidgenError(f"{run_dir} has no config.json: it is not a run directory of "
+                          "`vidgen train`") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise VidgenError(f"{path} is damaged ({exc}); restore it, or start a new run "
+                          "elsewhere") from exc
+    if not isinstance(saved, dict) or not isinstance(saved.get("train"), dict):
+        raise VidgenError(f"{path} is not a vidgen_tf run config (no \"train\" section); "
+                          "restore it, or start a new run elsewhere")
+    return saved
+
+
+_FIELD_TYPES = {"int": (int,), "str": (str,), "dict": (dict,), "int | None": (int, type(None)),
+                "str | None": (str, type(None))}
+
+
+def _load_saved_config(run_dir: Path) -> TrainConfig:
+    saved = read_run_config(run_dir)["train"]
+    values = {}
+    for field in dataclasses.fields(TrainConfig):
+        if field.name not in saved:
+            continue
+        value = saved[field.name]
+        if isinstance(value, bool) or not isinstance(value, _FIELD_TYPES[field.type]):
+            raise VidgenError(f"{run_dir / 'config.json'} is damaged: train.{field.name} should "
+                              f"be {field.type}, not {value!r}; restore it, or start a new run "
+                              "elsewhere")
+        values[field.name] = value
+    return TrainConfig(**values)
+
+
+def _check_resume_flags(requested: TrainConfig, saved: TrainConfig, run_dir: Path) -> None:
+    """--resume continues the saved run: refuse flags that would silently be ignored."""
+    defaults = TrainConfig()
+    differ = []
+    for field in dataclasses.fields(TrainConfig):
+        if field.name in ("epochs", "model_kwargs"):
+            continue  # --epochs may grow the run; model_kwargs has no flag
+        value = getattr(requested, field.name)
+        if value != getattr(defaults, field.name) and value != getattr(saved, field.name):
+            differ.append(f"--{field.name.replace('_', '-')} {value} (saved: "
+                          f"{getattr(saved, field.name)})")
+    if differ:
+        raise VidgenError(f"--resume continues {run_dir} with its saved config, and these flags "
+                          f"differ from it: {', '.join(differ)}. Drop them (only --epochs may "
+                          "change), or start a new run with another --out")
 
 
 def _dataset(config: TrainConfig, model_kwargs: dict, batch_size: int, conditional: bool):
@@ -116,8 +160,51 @@ def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = Fa
 
 def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
                verbose: int | str) -> dict:
-    import keras
+    run_dir = Path(run_dir)
+    epochs_requested = config.epochs
+    if run_dir.exists() and not run_dir.is_dir():
+        raise VidgenError(f"--out {run_dir} is a file; give a folder for the run")
+    if resume:
+        saved = _load_saved_config(run_dir)
+        _check_resume_flags(config, saved, run_dir)
+        config = saved
+        config.epochs = max(config.epochs, epochs_requested)
+    elif (run_dir / "config.json").exists():
+        raise VidgenError(f"{run_dir} already holds a run; pass --resume to continue it or "
+                          f"choose another --out")
+    _check(config)
+    # A fresh run that fails before its first epoch completes leaves nothing behind, so the
+    # corrected command can use the same --out. (Ctrl-C keeps it: --resume restarts it.)
+    existing = None if resume else (set(run_dir.iterdir()) if run_dir.exists() else set())
+    try:
+        return _fit(config, run_dir, resume, verbose)
+    except Exception:
+        if existing is not None and not (run_dir / "checkpoints" / "state.json").exists():
+            _remove_new_entries(run_dir, existing)
+        raise
 
+
+def _remove_new_entries(run_dir: Path, existing: set) -> None:
+    if not run_dir.exists():
+        return
+    for entry in set(run_dir.iterdir()) - existing:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if not existing:
+        try:
+            run_dir.rmdir()
+        except OSError:
+            pass
+
+
+def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -> dict:
+    import keras
+    import tensorflow as tf
+
+    from vidgen_tf.models import load_model
+    from vidgen_tf.models.registry import get_family
     from vidgen_tf.training.callbacks import (
         AtomicBackupAndRestore,
         GoodCheckpoint,
@@ -127,18 +214,6 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
     )
     from vidgen_tf.training.setup import make_strategy, set_precision
     from vidgen_tf.training.video_sample_logger import VideoSampleLogger
-
-    run_dir = Path(run_dir)
-    epochs_requested = config.epochs
-    if resume:
-        config = _load_saved_config(run_dir)
-        config.epochs = max(config.epochs, epochs_requested)
-    elif (run_dir / "config.json").exists():
-        raise VidgenError(f"{run_dir} already holds a run; pass --resume to continue it or "
-                          f"choose another --out")
-    _check(config)
-    from vidgen_tf.models import load_model
-    from vidgen_tf.models.registry import get_family
 
     trainer_cls, _ = get_family(config.model)
     resolved = config.resolved()
@@ -194,9 +269,16 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
         samples,
     ]
     start = time.perf_counter()
-    history = model.fit(data, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
-                        initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
-                        shuffle=False)  # the tf.data pipeline shuffles
+    try:
+        history = model.fit(data, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
+                            initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
+                            shuffle=False)  # the tf.data pipeline shuffles
+    except tf.errors.ResourceExhaustedError as exc:
+        kwargs = resolved["model_kwargs"]
+        raise VidgenError(
+            f"out of memory training {config.model} at batch size {resolved['batch_size']} "
+            f"({kwargs.get('frames')} frames of {kwargs.get('size')}x{kwargs.get('size')}); "
+            "start again with a smaller --batch-size, --frames or --size") from exc
     elapsed = time.perf_counter() - start
     if guard.stopped_at is not None:
         shutil.rmtree(backup_dir, ignore_errors=True)  # holds the broken state
