@@ -113,3 +113,73 @@ def test_bench_train_prints_median_step_seconds_as_json():
     assert report["median_step_s"] == sorted(report["steps"])[1]
     unknown = run_cli("bench", "train", "--model", "dcgan3d", "--preset", "nope")
     assert unknown.returncode == 2 and "choose one of: default_64" in unknown.stderr
+
+
+def _one_line_error(result) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return result.stderr
+
+
+def _onnx_export_folder(folder):
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"format": "vidgen_tf.export"}')
+    (folder / "model.onnx").write_bytes(b"onnx bytes")
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_synth_overwrite_replaces_only_its_own_earlier_output(tmp_path):
+    synth = ["data", "synth", "--num", "2", "--frames", "4", "--size", "16"]
+    # An unrelated folder (an ONNX export) is never deleted, even with --overwrite.
+    kept = _onnx_export_folder(tmp_path / "export")
+    for extra in ((), ("--overwrite",)):
+        message = _one_line_error(run_cli(*synth, "--out", str(tmp_path / "export"), *extra))
+        assert "manifest.json" in message and "even with --overwrite" in message
+        assert "choose another --out" in message
+        assert {p.name: p.read_bytes() for p in (tmp_path / "export").iterdir()} == kept
+    # A plain file is its own error, and stays a file.
+    (tmp_path / "afile").write_text("mine")
+    for extra in ((), ("--overwrite",)):
+        message = _one_line_error(run_cli(*synth, "--out", str(tmp_path / "afile"), *extra))
+        assert "is a file, not a folder" in message
+        assert (tmp_path / "afile").read_text() == "mine"
+    # Its own earlier output: refused without --overwrite, replaced with it.
+    assert run_cli(*synth, "--out", str(tmp_path / "good")).returncode == 0
+    message = _one_line_error(run_cli(*synth, "--out", str(tmp_path / "good")))
+    assert "earlier `vidgen data synth` output; pass --overwrite" in message
+    again = run_cli(*synth, "--seed", "3", "--out", str(tmp_path / "good"), "--overwrite")
+    assert again.returncode == 0, again.stderr
+    assert len(list((tmp_path / "good").rglob("*.mp4"))) == 2
+    # A file added to it by hand makes it someone else's folder again.
+    (tmp_path / "good" / "notes.md").write_text("mine")
+    _one_line_error(run_cli(*synth, "--out", str(tmp_path / "good"), "--overwrite"))
+    assert (tmp_path / "good" / "notes.md").read_text() == "mine"
+    # An empty folder is fine.
+    (tmp_path / "empty").mkdir()
+    assert run_cli(*synth, "--out", str(tmp_path / "empty")).returncode == 0
+    assert not list(tmp_path.glob(".*"))  # no partial or old folder left behind
+
+
+def test_prepare_overwrite_replaces_only_its_own_earlier_output(tmp_path):
+    assert run_cli("data", "synth", "--num", "2", "--frames", "4", "--size", "16", "--out",
+                   str(tmp_path / "clips")).returncode == 0
+    prepare = ["data", "prepare", str(tmp_path / "clips"), "--size", "16"]
+    kept = _onnx_export_folder(tmp_path / "export")
+    message = _one_line_error(run_cli(*prepare, "--out", str(tmp_path / "export"),
+                                      "--overwrite"))
+    assert "does not hold an earlier `vidgen data prepare` output" in message
+    assert {p.name: p.read_bytes() for p in (tmp_path / "export").iterdir()} == kept
+    (tmp_path / "afile").write_text("mine")
+    message = _one_line_error(run_cli(*prepare, "--out", str(tmp_path / "afile")))
+    assert "is a file, not a folder" in message and "--overwrite" not in message
+    assert (tmp_path / "afile").read_text() == "mine"
+    # The videos folder is not a prepared folder either.
+    _one_line_error(run_cli(*prepare, "--out", str(tmp_path / "clips"), "--overwrite"))
+    assert len(list((tmp_path / "clips").rglob("*.mp4"))) == 2
+    assert run_cli(*prepare, "--out", str(tmp_path / "shards")).returncode == 0
+    assert "pass --overwrite" in _one_line_error(
+        run_cli(*prepare, "--out", str(tmp_path / "shards")))
+    again = run_cli(*prepare, "--out", str(tmp_path / "shards"), "--overwrite")
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "shards" / "dataset.json").read_text())["num_clips"] == 2

@@ -18,3 +18,19 @@ def test_demo_trains_exports_and_generates_through_the_runtime(tmp_path):
     assert "export/mocogan_shapes" in result.stdout
     again = run_cli("demo", "--out", str(out), "--epochs", "1", "--steps-per-epoch", "1")
     assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_bad_flags_are_refused_before_anything_is_printed_or_deleted(tmp_path):
+    # An earlier demo, replaced with --force: a bad flag must not delete it first.
+    run_dir = tmp_path / "demo" / "run"
+    run_dir.mkdir(parents=True)
+    (run_dir / "model.keras").write_text("earlier demo")
+    cases = {("--epochs", "0"): "--epochs must be >= 1; received 0",
+             ("--steps-per-epoch", "0"): "--steps-per-epoch must be >= 1; received 0",
+             ("--precision", "fp8"): "unknown precision 'fp8'; choose one of: auto, float32"}
+    for flags, message in cases.items():
+        result = run_cli("demo", "--out", str(tmp_path / "demo"), "--force", *flags)
+        assert result.returncode == 2, (flags, result.stderr)
+        assert result.stdout == "", result.stdout  # no "[1/3] training ..." banner
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert (run_dir / "model.keras").read_text() == "earlier demo"

@@ -8,11 +8,12 @@ import pytest
 from tests.test_case import encode_with_pyav, moving_bar_video, run_cli
 
 
-def one_line_error(result, fragment: str) -> None:
+def one_line_error(result, fragment: str) -> str:
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("vidgen: error: "), result.stderr
     assert fragment in lines[0], lines[0]
+    return lines[0]
 
 
 def test_fvd_without_cached_weights_says_how_to_get_them(tmp_path, monkeypatch):
@@ -79,6 +80,56 @@ def test_frames_reports_metrics_of_arrays_and_video_files(tmp_path):
     mismatch = run_cli("evaluate", "frames", "--pred", str(tmp_path / "a.mp4"), "--target",
                        str(tmp_path / "pred.npy"))
     one_line_error(mismatch, "same shape")
+
+
+@pytest.mark.parametrize("name, array, fragment", [
+    ("nan.npy", np.full((1, 8, 16, 16, 3), np.nan, np.float32), "holds NaN or infinite"),
+    ("empty.npy", np.zeros((0, 8, 16, 16, 3), np.float32), "holds no pixels"),
+    ("bright.npy", np.full((1, 8, 16, 16, 3), 5.0, np.float32), "must be float in [-1, 1]"),
+    ("wide.npy", np.zeros((1, 8, 16, 16, 3), np.int64), "must be uint8 in [0, 255]"),
+    ("flat.npy", np.zeros((8, 16, 16), np.uint8), "must hold video (clips, frames"),
+    ("objects.npy", np.array([{"a": 1}, None], dtype=object), "holds Python objects"),
+    ("text.npy", None, "not a numpy .npy file"),
+])
+def test_frames_refuses_unusable_arrays_naming_the_file(tmp_path, name, array, fragment):
+    good = tmp_path / "good.npy"
+    np.save(good, np.zeros((1, 8, 16, 16, 3), np.float32))
+    bad = tmp_path / name
+    if array is None:
+        bad.write_text("not numpy at all\n")
+    else:
+        np.save(bad, array, allow_pickle=array.dtype == object)
+    for flag_pair in (("--pred", str(bad), "--target", str(good)),
+                      ("--pred", str(good), "--target", str(bad))):
+        result = run_cli("evaluate", "frames", *flag_pair, "--json")
+        line = one_line_error(result, fragment)
+        assert str(bad) in line and "Warning" not in result.stderr
+        assert result.stdout == ""
+
+
+def test_fvd_reports_a_damaged_export_manifest_as_generate_does(request, tmp_path):
+    import shutil
+
+    try:
+        exported = request.getfixturevalue("tiny_export")
+    except pytest.FixtureLookupError as exc:
+        pytest.skip(f"needs the tiny_export fixture ({exc})")
+    damaged = shutil.copytree(exported["export"], tmp_path / "damaged")
+    (damaged / "manifest.json").write_text('{\n  "format": \n')
+    # Fails on the manifest at once, with no I3D weights needed.
+    fvd = run_cli("evaluate", "fvd", "--real", "shapes", "--fake", str(damaged), "--num", "2",
+                  "--i3d-weights", str(tmp_path / "none.npz"))
+    line = one_line_error(fvd, "manifest.json is not valid JSON")
+    assert line.endswith("re-run `vidgen export`")
+    generate = run_cli("generate", str(damaged), "--out", str(tmp_path / "v.gif"))
+    assert one_line_error(generate, "not valid JSON") == line
+    # A manifest that parses but disagrees with its model is refused the same way.
+    manifest = json.loads((exported["export"] / "manifest.json").read_text())
+    manifest["inputs"]["content"]["shape"] = [manifest["inputs"]["content"]["shape"][0] + 1]
+    (damaged / "manifest.json").write_text(json.dumps(manifest))
+    fvd = run_cli("evaluate", "fvd", "--real", "shapes", "--fake", str(damaged), "--num", "2",
+                  "--i3d-weights", str(tmp_path / "none.npz"))
+    one_line_error(fvd, "does not match its manifest")
 
 
 def test_fvd_of_two_shapes_draws_end_to_end(i3d_weights_path):

@@ -118,3 +118,24 @@ def test_bad_inputs_are_refused():
         ssim_per_frame(np.zeros((1, 1, 8, 8, 3), np.uint8), np.zeros((1, 1, 8, 8, 3), np.uint8))
     with pytest.raises(TypeError, match="uint8"):
         mse_per_frame(np.zeros((1, 1, 8, 8, 3), np.int32), np.zeros((1, 1, 8, 8, 3), np.int32))
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    (np.full((1, 2, 16, 16, 3), np.nan, np.float32), "pred holds NaN or infinite values"),
+    (np.full((1, 2, 16, 16, 3), np.inf, np.float64), "pred holds NaN or infinite values"),
+    (np.zeros((0, 2, 16, 16, 3), np.float32), "pred holds no pixels (shape (0, 2, 16, 16, 3))"),
+    (np.full((1, 2, 16, 16, 3), 5.0, np.float32), "pred must be float in [-1, 1]"),
+    (np.full((1, 2, 16, 16, 3), -1.5, np.float32), "values span [-1.5, -1.5]"),
+])
+def test_unusable_float_video_is_refused_not_turned_into_nan_metrics(bad, fragment):
+    target = np.zeros(bad.shape, np.float32)
+    with pytest.raises(ValueError) as info:
+        frame_metrics(bad, target)
+    assert fragment in str(info.value)
+
+
+def test_float_video_at_the_ends_of_the_range_is_accepted():
+    # -1 and 1 (and float32 rounding just past them) are black and white, not an error.
+    pred = np.full((1, 2, 16, 16, 3), 1.0 + 1e-6, np.float32)
+    target = np.full((1, 2, 16, 16, 3), -1.0, np.float32)
+    assert frame_metrics(pred, target).mean_mse == pytest.approx(1.0, rel=1e-5)

@@ -11,6 +11,7 @@ import pickle
 import numpy as np
 import pytest
 
+from tests.test_case import run_cli
 from vidgen_tf.data.builtin import make_builtin
 from vidgen_tf.errors import VidgenError
 from vidgen_tf.metrics.fvd import frechet_distance, i3d_logits
@@ -20,6 +21,7 @@ from vidgen_tf.metrics.i3d_weights import (
     read_checkpoint,
     read_weights,
     resolve_weights_path,
+    save_weights_npz,
     weight_map,
 )
 from vidgen_tf.training.setup import cpu_has_bf16
@@ -119,6 +121,58 @@ def test_checkpoint_reader_admits_numpy_arrays_only(tmp_path):
     good = tmp_path / "good.ckpt"
     good.write_bytes(pickle.dumps({"params": {"a": {"kernel": np.ones((2, 3), np.float32)}}}))
     assert read_checkpoint(good)["params/a/kernel"].shape == (2, 3)
+
+
+def _broken_weight_files(folder) -> list:
+    """Truncated and corrupted copies of a small (not the real) .npz and .ckpt."""
+    weights = {"params/a/Conv_0/kernel": np.ones((40, 40), np.float32),
+               "batch_stats/a/BatchNorm_0/mean": np.zeros(300, np.float32)}
+    npz = save_weights_npz(weights, folder / "good.npz").read_bytes()
+    ckpt = pickle.dumps(nested(weights), protocol=4)
+    flipped = bytearray(npz)
+    for i in range(100, len(flipped) - 200, 5):
+        flipped[i] ^= 0x5A
+    files = {"truncated.npz": npz[:len(npz) // 2], "stub.npz": npz[:8],
+             "corrupt.npz": bytes(flipped), "empty.npz": b"",
+             "truncated.ckpt": ckpt[:len(ckpt) // 2], "stub.ckpt": ckpt[:120],
+             "text.ckpt": b"not a pickle"}
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return [folder / name for name in files]
+
+
+def test_truncated_or_corrupt_weights_name_the_file_and_say_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDGEN_CACHE", str(tmp_path / "cache"))
+    for path in _broken_weight_files(tmp_path):
+        with pytest.raises(VidgenError) as error:
+            read_weights(path)
+        message = str(error.value)
+        assert str(path) in message, message
+        assert "vidgen evaluate fetch-i3d --force" in message and "--i3d-weights" in message
+        with pytest.raises(VidgenError, match="fetch-i3d"):
+            fetch_i3d_weights(path)
+    assert not (tmp_path / "cache").exists()  # nothing half-imported into the cache
+    # The cheap check of resolve_weights_path catches these before any slow work.
+    for name in ("truncated.npz", "stub.npz", "empty.npz", "text.ckpt"):
+        with pytest.raises(VidgenError, match=f"{name} is not a readable I3D"):
+            resolve_weights_path(tmp_path / name)
+    assert resolve_weights_path(tmp_path / "good.npz") == tmp_path / "good.npz"
+
+
+def test_cli_reports_a_truncated_weights_file_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDGEN_CACHE", str(tmp_path / "cache"))
+    _broken_weight_files(tmp_path)
+    for argv in (("evaluate", "fetch-i3d", "--i3d-weights", str(tmp_path / "truncated.npz")),
+                 ("evaluate", "fetch-i3d", "--i3d-weights", str(tmp_path / "stub.ckpt")),
+                 ("evaluate", "fvd", "--real", "shapes", "--fake", "shapes", "--num", "2",
+                  "--frames", "16", "--size", "16", "--i3d-weights",
+                  str(tmp_path / "truncated.npz"))):
+        result = run_cli(*argv)
+        assert result.returncode == 2, (argv, result.stderr)
+        assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert argv[-1] in result.stderr and "fetch-i3d --force" in result.stderr
+    assert not (tmp_path / "cache").exists()
 
 
 # --------------------------------------------------------------------------- the network

@@ -63,6 +63,8 @@ def run_data(args) -> int:
         if getattr(args, flag) < 1:
             raise VidgenError(f"--{flag.replace('_', '-')} must be >= 1; received "
                               f"{getattr(args, flag)}")
+    if args.warmup < 0:
+        raise VidgenError(f"--warmup must be >= 0; received {args.warmup}")
     from vidgen_tf.cli.tf_quiet import import_tensorflow
 
     import_tensorflow(getattr(args, "verbose", False))
@@ -95,6 +97,9 @@ def run_train(args) -> int:
     if args.steps < 1 or args.warmup < 0:
         raise VidgenError(f"--steps must be >= 1 and --warmup >= 0; received steps={args.steps}"
                           f", warmup={args.warmup}")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise VidgenError(f"--batch-size must be >= 1 (or left out for the preset's); received "
+                          f"{args.batch_size}")
     from vidgen_tf.cli.tf_quiet import import_tensorflow
 
     tf = import_tensorflow(getattr(args, "verbose", False))
@@ -105,7 +110,8 @@ def run_train(args) -> int:
     from vidgen_tf.training.setup import set_precision
 
     preset = get_preset(args.model, args.preset)
-    batch_size = args.batch_size or preset.get("batch_size") or 16
+    batch_size = args.batch_size if args.batch_size is not None else (
+        preset.get("batch_size") or 16)
     set_precision(args.precision)
     model = build_untrained(args.model, args.preset)
     model.compile()

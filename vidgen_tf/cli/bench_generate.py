@@ -71,9 +71,15 @@ def run_generate(args) -> int:
                               f"{getattr(args, name)}")
     if args.warmup < 0:
         raise VidgenError(f"--warmup must be >= 0; received {args.warmup}")
-    if (args.path is None) == (args.model is None):
-        raise VidgenError("give an export directory PATH, or --model (and --preset) to time an "
-                          "untrained model of that shape, not both")
+    if args.threads is not None and args.threads < 1:
+        raise VidgenError(f"--threads must be >= 1 (or left out for one per core); received "
+                          f"{args.threads}")
+    if args.path is None and args.model is None:
+        raise VidgenError("nothing to time: give an export directory PATH, or --model (and "
+                          "--preset) to time an untrained model of that shape")
+    if args.path is not None and args.model is not None:
+        raise VidgenError(f"give an export directory PATH or --model, not both; received "
+                          f"{args.path} and --model {args.model}")
     if args.compare and args.model is None:
         raise VidgenError("--compare needs --model (Keras and the SavedModel come from the "
                           "untrained model that bench exports)")
@@ -144,7 +150,7 @@ def _time_runtime(path: str, args) -> dict:
     from vidgen_tf.runtime import VideoGenerator
 
     generator = VideoGenerator(path, batch_size=args.batch_size, threads=args.threads)
-    precision = generator.manifest["onnx"]["precision"]
+    precision = generator.manifest["onnx"].get("precision", "float32")
     if args.path and args.precision and args.precision != precision:
         raise VidgenError(f"{path} is a {precision} export; --precision {args.precision} "
                           "applies to --model (export with `vidgen export --quantize int8`)")

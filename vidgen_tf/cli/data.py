@@ -35,7 +35,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                        help="moving_mnist: which MNIST digits to use (default train)")
     synth.add_argument("--mnist", default=None, metavar="NPZ",
                        help="moving_mnist: a Keras-format mnist.npz instead of the bundled digits")
-    synth.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    synth.add_argument("--overwrite", action="store_true",
+                       help="replace an earlier `vidgen data synth` output in --out (never "
+                            "anything else)")
     synth.set_defaults(run=run_synth)
 
     inspect = actions.add_parser(
@@ -69,7 +71,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                          help="videos per TFRecord shard (default 256)")
     prepare.add_argument("--workers", type=int, default=2, help="parallel decoders (default 2)")
     prepare.add_argument("--seed", type=int, default=0, help="seed of the shard shuffle")
-    prepare.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    prepare.add_argument("--overwrite", action="store_true",
+                         help="replace an earlier `vidgen data prepare` output in --out (never "
+                              "anything else)")
     prepare.set_defaults(run=run_prepare)
 
 
@@ -132,10 +136,14 @@ def _print_inspect(scan, counts: dict[str, int], labelled: bool) -> None:
 def run_prepare(args) -> int:
     from vidgen_tf.cli.tf_quiet import import_tensorflow
     from vidgen_tf.data.folder import find_video_files
+    from vidgen_tf.data.output_folder import check_output_folder, is_prepared_output
     from vidgen_tf.errors import VidgenError
 
     if not Path(args.src).is_dir():
         raise VidgenError(f"source folder not found: {args.src}")
+    # Before TensorFlow loads and anything is decoded (prepare_tfrecords checks again).
+    check_output_folder(args.out, overwrite=args.overwrite, recognise=is_prepared_output,
+                        command="vidgen data prepare")
     import_tensorflow(getattr(args, "verbose", False))
     from vidgen_tf.data.tfrecord import prepare_tfrecords
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from vidgen_tf.errors import VidgenError
 
 SHIPPED = "export/mocogan_shapes"
+# training.setup.PRECISIONS plus "auto" (that module imports TensorFlow).
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 
 
 def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
@@ -32,7 +34,18 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     demo.set_defaults(run=run_demo)
 
 
+def _check_args(args) -> None:
+    """Refuse bad flag values before anything is printed, deleted or trained."""
+    for flag, value in (("--epochs", args.epochs), ("--steps-per-epoch", args.steps_per_epoch)):
+        if value < 1:
+            raise VidgenError(f"{flag} must be >= 1; received {value}")
+    if args.precision not in PRECISIONS:
+        raise VidgenError(f"unknown precision {args.precision!r}; choose one of: "
+                          f"{', '.join(PRECISIONS)}")
+
+
 def run_demo(args) -> int:
+    _check_args(args)
     out = Path(args.out)
     run_dir = out / "run"
     if run_dir.exists() and not args.force:
@@ -40,20 +53,27 @@ def run_demo(args) -> int:
                           "another --out")
     from vidgen_tf.cli.tf_quiet import import_tensorflow
 
-    import_tensorflow(getattr(args, "verbose", False))
+    tf = import_tensorflow(getattr(args, "verbose", False))
     import shutil
 
-    from vidgen_tf.export.generator_export import export_generator
+    from vidgen_tf.export.generator_export import existing_exports, export_generator
     from vidgen_tf.training.run import TrainConfig, train_run
 
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
+    # Fails now, not after training, if something that is not a demo export is in the way.
+    existing_exports("mocogan_demo", saved_models_dir=out / "saved_models",
+                     export_dir=out / "export")
+
     if args.precision == "auto":
         from vidgen_tf.training.setup import default_precision
 
         precision = default_precision()
     else:
         precision = args.precision
+    if precision == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
+        raise VidgenError("mixed_float16 needs a GPU (float16 is slow on CPUs); use "
+                          "--precision auto on this machine")
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
     start = time.perf_counter()
     print(f"[1/3] training MoCoGAN (preset demo_32: 16 frames of 32x32) on the built-in shapes "
           f"for {args.epochs} x {args.steps_per_epoch} steps, {precision}", flush=True)

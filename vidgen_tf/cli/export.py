@@ -26,17 +26,31 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                         help="frames per second recorded for players (default 8)")
     export.add_argument("--quantize", choices=["int8"], default=None,
                         help="also quantize the ONNX model (int8) for faster CPU generation")
+    export.add_argument("--no-replace", dest="replace", action="store_false",
+                        help="fail instead of replacing an earlier export of the same --name "
+                             "(by default it is replaced, and the command says so)")
     export.set_defaults(run=run_export)
 
 
 def run_export(args) -> int:
-    import_tensorflow(getattr(args, "verbose", False))
-    from vidgen_tf.export.generator_export import export_generator
+    from vidgen_tf.export.generator_export import (
+        check_export_options,
+        existing_exports,
+        export_generator,
+    )
 
+    # Checked before TensorFlow loads and anything is loaded or converted.
+    check_export_options(args.name, opset=args.opset, fps=args.fps, quantize=args.quantize)
+    earlier = existing_exports(args.name, saved_models_dir=args.saved_models_dir,
+                               export_dir=args.export_dir, replace=args.replace)
+    import_tensorflow(getattr(args, "verbose", False))
     manifest = export_generator(args.source, args.name,
                                 saved_models_dir=args.saved_models_dir,
                                 export_dir=args.export_dir, opset=args.opset, fps=args.fps,
-                                quantize=args.quantize)
+                                quantize=args.quantize, replace=args.replace)
+    if earlier:
+        print(f"replaced the earlier export named {args.name!r}: "
+              f"{' and '.join(str(p) for p in earlier)}")
     parity = manifest["parity"]
     print(f"SavedModel: {args.saved_models_dir}/{args.name}")
     print(f"ONNX:       {args.export_dir}/{args.name}/model.onnx "

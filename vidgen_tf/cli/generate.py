@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -53,25 +55,45 @@ def run_generate(args) -> int:
         raise VidgenError(f"--num must be between 1 and {MAX_NUM}; received {args.num}")
     if not 1 <= args.scale <= MAX_SCALE:
         raise VidgenError(f"--scale must be between 1 and {MAX_SCALE}; received {args.scale}")
-    if not out.parent.is_dir():
-        raise VidgenError(f"cannot write {out}: folder {out.parent} does not exist")
+    if args.fps is not None and not 0 < args.fps < math.inf:
+        raise VidgenError(f"--fps must be a positive number; received {args.fps:g}")
+    _check_writable(out)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    providers = [args.provider] if args.provider else None
+    providers = [args.provider] if args.provider is not None else None
     generator = VideoGenerator(args.path, providers=providers)
     videos = generator.generate(args.num, seed=seed, label=args.label, frames=args.frames)
-    if out.suffix.lower() == ".npy":
-        _save_npy(out, videos)
-    else:
-        from vidgen_tf.data.grid import video_grid
-        from vidgen_tf.data.video_io import write_video
+    try:
+        if out.suffix.lower() == ".npy":
+            _save_npy(out, videos)
+        else:
+            from vidgen_tf.data.grid import video_grid
+            from vidgen_tf.data.video_io import write_video
 
-        grid = video_grid(videos) if len(videos) > 1 else videos[0]
-        if args.scale > 1:  # nearest neighbour: (T, H, W, 3) -> (T, H*s, W*s, 3)
-            grid = grid.repeat(args.scale, axis=1).repeat(args.scale, axis=2)
-        write_video(out, grid, fps=args.fps or generator.fps)
+            grid = video_grid(videos) if len(videos) > 1 else videos[0]
+            if args.scale > 1:  # nearest neighbour: (T, H, W, 3) -> (T, H*s, W*s, 3)
+                grid = grid.repeat(args.scale, axis=1).repeat(args.scale, axis=2)
+            write_video(out, grid, fps=args.fps if args.fps is not None else generator.fps)
+    except OSError as exc:  # a full disk, a folder that changed meanwhile, ...
+        raise VidgenError(f"cannot write {out}: {exc.strerror or exc}") from exc
     print(f"wrote {out}: {len(videos)} videos of {videos.shape[1]} frames "
           f"{videos.shape[2]}x{videos.shape[3]} (seed {seed}, {generator.providers[0]})")
     return 0
+
+
+def _check_writable(out: Path) -> None:
+    """Fail before generating if `out` cannot be written: try a file in its folder."""
+    if out.is_dir():
+        raise VidgenError(f"cannot write {out}: it is a folder; give a file name such as "
+                          f"{out / ('videos' + out.suffix)}")
+    if not out.parent.is_dir():
+        raise VidgenError(f"cannot write {out}: folder {out.parent} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.",
+                                         suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise VidgenError(f"cannot write {out}: folder {out.parent} does not take new files "
+                          f"({exc.strerror or exc})") from exc
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vidgen_tf.data.builtin import make_builtin
+from vidgen_tf.data.output_folder import check_output_folder, is_synth_output, replace_folder
 from vidgen_tf.data.video_io import WRITE_EXTENSIONS, write_video
-from vidgen_tf.errors import VidgenError
 
 logger = logging.getLogger(__name__)
+
+COMMAND = "vidgen data synth"
 
 
 def synthesize_dataset(
@@ -35,6 +37,8 @@ def synthesize_dataset(
 
     Clip `i` is `make_builtin(name, ...).clip(i)`, so the files are deterministic for a seed.
     Files are written into a temporary folder that is renamed to `out` when complete.
+    `overwrite` replaces only an earlier output of this function (or an empty folder); any
+    other existing `out` is a VidgenError and is left untouched (see `output_folder`).
 
     Returns:
         The number of clips written per class name.
@@ -46,9 +50,7 @@ def synthesize_dataset(
     source = make_builtin(name, frames=frames, size=size, seed=seed, num=num, split=split,
                           mnist_path=mnist_path)
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not overwrite:
-            raise VidgenError(f"output {out} exists and is not empty; pass --overwrite")
+    check_output_folder(out, overwrite=overwrite, recognise=is_synth_output, command=COMMAND)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     counts: dict[str, int] = {}
@@ -65,9 +67,8 @@ def synthesize_dataset(
             counts[class_name] = counts.get(class_name, 0) + 1
             if progress is not None:
                 progress(1)
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(tmp, out)
+        replace_folder(tmp, out, overwrite=overwrite, recognise=is_synth_output,
+                       command=COMMAND)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

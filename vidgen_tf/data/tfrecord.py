@@ -15,11 +15,14 @@ import numpy as np
 import tensorflow as tf
 
 from vidgen_tf.data.folder import find_video_files, scan_video_folder
+from vidgen_tf.data.output_folder import check_output_folder, is_prepared_output, replace_folder
 from vidgen_tf.data.pipeline import PREPARED_METADATA
 from vidgen_tf.data.video_io import read_video
 from vidgen_tf.errors import VideoReadError, VidgenError
 
 logger = logging.getLogger(__name__)
+
+COMMAND = "vidgen data prepare"
 
 
 def _example(video: np.ndarray, label: int, caption: str) -> bytes:
@@ -54,7 +57,9 @@ def prepare_tfrecords(
     folder serves any clip length up to the stored length.
 
     The output is written to a temporary folder next to `out` and renamed at the end: an
-    interrupted run leaves no folder that `tfrecord_dataset` would accept.
+    interrupted run leaves no folder that `tfrecord_dataset` would accept. `overwrite` replaces
+    only an earlier prepared folder (or an empty one); any other existing `out` is a
+    VidgenError and is left untouched (see `output_folder`).
 
     Returns:
         The metadata written to `out/dataset.json`.
@@ -65,8 +70,7 @@ def prepare_tfrecords(
     if clips_per_shard < 1:
         raise ValueError(
             f"clips_per_shard must be >= 1; received clips_per_shard={clips_per_shard}")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise VidgenError(f"output folder {out} exists and is not empty; pass --overwrite")
+    check_output_folder(out, overwrite=overwrite, recognise=is_prepared_output, command=COMMAND)
     files = find_video_files(src) if src.is_dir() else []
     labelled = bool(files) and all(len(f.relative_to(src).parts) > 1 for f in files)
     scan = scan_video_folder(src, labels=labelled, captions=True, min_frames=min_frames,
@@ -116,9 +120,8 @@ def prepare_tfrecords(
             "skipped": skipped,
         }
         (tmp / PREPARED_METADATA).write_text(json.dumps(meta, indent=1))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        replace_folder(tmp, out, overwrite=overwrite, recognise=is_prepared_output,
+                       command=COMMAND)
     finally:
         for writer in writers:
             writer.close()

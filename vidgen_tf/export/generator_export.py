@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
+import math
 import os
 import shutil
 from pathlib import Path
@@ -42,6 +43,9 @@ DEFAULT_OPSET = 17
 MAX_OPSET = 18  # tf2onnx 1.17 refuses newer opsets
 PARITY_BATCH = 4
 DEFAULT_FPS = 8.0
+# What an export writes into each of its two folders; anything else there is not ours to delete.
+SAVEDMODEL_ENTRIES = frozenset({"saved_model.pb", "fingerprint.pb", "variables", "assets"})
+ONNX_ENTRIES = frozenset({MANIFEST_NAME, ONNX_NAME})
 # Equivalent float32 graphs that export times on this machine, keeping the fastest
 # (onnx_rewrite.rewrite_conv_transposes arguments): every upsampling layer as ConvTranspose,
 # or the larger ones as phase Convs interleaved by DepthToSpace (NCHW) or in NHWC.
@@ -84,18 +88,20 @@ def serving_function(generator):
 def export_generator(source: str | os.PathLike, name: str, *,
                      saved_models_dir: str | os.PathLike = "saved_models",
                      export_dir: str | os.PathLike = "export", opset: int = DEFAULT_OPSET,
-                     fps: float | None = None, quantize: str | None = None) -> dict:
+                     fps: float | None = None, quantize: str | None = None,
+                     replace: bool = True) -> dict:
     """Export the generator of a run directory or `.keras` file; returns the manifest.
+
+    An earlier export of the same name is replaced (atomically, and only once every check
+    passed) unless `replace` is False; `existing_exports` tells which folders that would be.
+    A folder in the way that is not an export is never replaced.
 
     Raises ExportError (and writes nothing) when onnxruntime cannot load the converted file or
     Keras, the SavedModel and onnxruntime disagree by more than `PARITY_TOLERANCE`.
     """
-    _check_name(name)
-    if not 13 <= opset <= MAX_OPSET:
-        raise VidgenError(f"opset must be between 13 and {MAX_OPSET} (tf2onnx 1.17 with "
-                          f"onnxruntime); received opset={opset}")
-    if quantize not in (None, "int8"):
-        raise VidgenError(f"quantize must be int8 (or omitted for float32); received {quantize!r}")
+    check_export_options(name, opset=opset, fps=fps, quantize=quantize)
+    existing_exports(name, saved_models_dir=saved_models_dir, export_dir=export_dir,
+                     replace=replace)
     model_path, provenance = resolve_source(source)
     generator, trainer = float32_generator(model_path)
     saved_final = Path(saved_models_dir) / name
@@ -126,6 +132,10 @@ def export_generator(source: str | os.PathLike, name: str, *,
         from vidgen_tf.training.callbacks import write_json_atomic
 
         write_json_atomic(export_tmp / MANIFEST_NAME, manifest)
+        # Checked again: the destinations may have changed while the export ran.
+        for path in existing_exports(name, saved_models_dir=saved_models_dir,
+                                     export_dir=export_dir, replace=replace):
+            logger.info("replacing the earlier export %s", path)
         _commit(saved_tmp, saved_final)
         _commit(export_tmp, export_final)
     return manifest
@@ -284,7 +294,7 @@ def _manifest(name, generator, trainer, provenance, onnx_path, opset, parity, pr
         "height": size,
         "width": size,
         "channels": generator.channels,
-        "fps": float(fps or DEFAULT_FPS),
+        "fps": DEFAULT_FPS if fps is None else float(fps),
         "inputs": inputs,
         "num_classes": int(getattr(generator, "num_classes", 0) or 0),
         "class_names": list(class_names),
@@ -300,13 +310,66 @@ def _manifest(name, generator, trainer, provenance, onnx_path, opset, parity, pr
     }
 
 
-# ---------------------------------------------------------------------- atomic folders
+# ---------------------------------------------------------------------- checks and atomic folders
+
+
+def check_export_options(name: str, *, opset: int = DEFAULT_OPSET, fps: float | None = None,
+                         quantize: str | None = None) -> None:
+    """Raise VidgenError for a bad name, opset, fps or quantize value (cheap: no TensorFlow)."""
+    _check_name(name)
+    if not 13 <= opset <= MAX_OPSET:
+        raise VidgenError(f"opset must be between 13 and {MAX_OPSET} (tf2onnx 1.17 with "
+                          f"onnxruntime); received opset={opset}")
+    if fps is not None and not (math.isfinite(fps) and fps > 0):
+        raise VidgenError(f"--fps must be a positive number of frames per second (for "
+                          f"example --fps 8); received {fps:g}")
+    if quantize not in (None, "int8"):
+        raise VidgenError(f"quantize must be int8 (or omitted for float32); received {quantize!r}")
 
 
 def _check_name(name: str) -> None:
-    if not name or name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
-        raise VidgenError(f"--name must be a plain folder name (no slashes, not starting with "
-                          f"'.'); received {name!r}")
+    separators = {"/", "\\", os.sep, os.altsep} - {None}
+    if (not name or not name.strip() or ".." in name or name.startswith(".")
+            or any(sep in name for sep in separators) or "\0" in name):
+        raise VidgenError(f"--name must be a plain folder name (not empty, no path separators, "
+                          f"no '..', not starting with '.'); received {name!r}")
+    if len(name.encode()) > 255:
+        raise VidgenError(f"--name is too long for a folder name ({len(name.encode())} bytes, "
+                          f"the limit is 255); choose a shorter one")
+
+
+def existing_exports(name: str, *, saved_models_dir: str | os.PathLike = "saved_models",
+                     export_dir: str | os.PathLike = "export", replace: bool = True
+                     ) -> list[Path]:
+    """The folders of an earlier export named `name` that exporting again would replace.
+
+    Raises VidgenError when something in the way is not an earlier export (a file, or a folder
+    holding anything an export does not write): replacing it would lose data. With
+    `replace=False`, an earlier export is an error too.
+    """
+    found = []
+    for final, allowed, marker, what in (
+            (Path(saved_models_dir) / name, SAVEDMODEL_ENTRIES, "saved_model.pb", "SavedModel"),
+            (Path(export_dir) / name, ONNX_ENTRIES, MANIFEST_NAME, "ONNX export")):
+        if not final.exists() and not final.is_symlink():
+            continue
+        if final.is_symlink() or not final.is_dir():
+            raise VidgenError(f"{final} exists and is not a plain folder (a file or a link); "
+                              "nothing was replaced: move it away or choose another --name")
+        entries = {entry.name for entry in final.iterdir()}
+        if not entries:
+            continue  # an empty folder: nothing to lose, nothing worth reporting
+        foreign = sorted(entries - allowed)
+        if foreign or marker not in entries:
+            reason = (f"it holds {', '.join(foreign[:3])}" if foreign else f"it has no {marker}")
+            raise VidgenError(f"{final} is in the way and is not an earlier {what} ({reason}); "
+                              "nothing was replaced: move it away or choose another --name")
+        found.append(final)
+    if found and not replace:
+        raise VidgenError(f"an export named {name!r} already exists ("
+                          f"{' and '.join(str(p) for p in found)}); choose another --name, or "
+                          "drop --no-replace to replace it")
+    return found
 
 
 @contextlib.contextmanager

