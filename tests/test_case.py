@@ -81,6 +81,16 @@ def run_cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     )
 
 
+def one_line_error(result: subprocess.CompletedProcess, fragment: str) -> str:
+    """Assert that a `run_cli` result is a user error: exit 2 and one `vidgen: error:` line
+    holding `fragment`, no traceback. Returns that line."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vidgen: error: "), result.stderr
+    assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
 # --------------------------------------------------------------------------- Keras model checks
 
 

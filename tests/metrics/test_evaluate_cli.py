@@ -5,15 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.test_case import encode_with_pyav, moving_bar_video, run_cli
-
-
-def one_line_error(result, fragment: str) -> str:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("vidgen: error: "), result.stderr
-    assert fragment in lines[0], lines[0]
-    return lines[0]
+from tests.test_case import encode_with_pyav, moving_bar_video, one_line_error, run_cli
 
 
 def test_fvd_without_cached_weights_says_how_to_get_them(tmp_path, monkeypatch):

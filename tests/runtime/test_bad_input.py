@@ -9,17 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_case import run_cli
+from tests.test_case import one_line_error, run_cli
 from vidgen_tf.runtime import ManifestError, VideoGenerator
 from vidgen_tf.runtime import video_generator as vg
-
-
-def one_line_error(result, fragment: str) -> str:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("vidgen: error: "), result.stderr
-    assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def damage(export_dir: Path, change) -> Path:

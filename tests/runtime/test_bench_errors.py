@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_case import run_cli
-
-
-def one_line_error(result, fragment: str) -> None:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("vidgen: error: "), result.stderr
-    assert fragment in lines[0], lines[0]
+from tests.test_case import one_line_error, run_cli
 
 
 def test_bench_generate_says_which_of_path_and_model_is_wrong(tiny_export):
