@@ -46,6 +46,13 @@ def replica_count() -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def in_multi_worker_mode() -> bool:
+    """Whether the current strategy is MultiWorkerMirroredStrategy over more than one worker."""
+    strategy = tf.distribute.get_strategy()
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())
+
+
 def replica_id() -> tf.Tensor:
     """This replica's index inside `strategy.run` (0 outside a strategy)."""
     context = tf.distribute.get_replica_context()
@@ -166,6 +173,15 @@ class GANTrainer(keras.Model):
                       for name in self.optimizer_names if name in config}
         self.compile(loss=config.get("loss", "bce"), **optimizers)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a tf.distribute strategy, Keras' fit first all-reduces a whole data batch only to
+        # learn its shapes, and MultiWorkerMirroredStrategy cannot reduce a dict batch ("Attempt
+        # to convert a value ({'video': PerReplica...})"). `compile` has already built every
+        # network and optimizer, so there is nothing left to build from data.
+        if all(layer.built for layer in self._flatten_layers()):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     # ------------------------------------------------------------------ metrics
 
     def add_trackers(self, *names: str) -> None:
@@ -181,7 +197,12 @@ class GANTrainer(keras.Model):
         values["loss"] = sum(ops.cast(values[name], "float32") for name in self.objective_names)
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if in_multi_worker_mode():
+            # Keras reduces step results across workers with `strategy.reduce("MEAN", v,
+            # axis=0)`, which refuses scalars (tensorflow#72388): give it vectors of one.
+            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     # ------------------------------------------------------------------ noise
 

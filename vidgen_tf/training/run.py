@@ -161,6 +161,10 @@ def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = Fa
 def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
                verbose: int | str) -> dict:
     run_dir = Path(run_dir)
+    if config.strategy == "multiworker":
+        from vidgen_tf.training.setup import worker_run_dir
+
+        run_dir = worker_run_dir(run_dir)  # the chief keeps --out; the others a subfolder
     epochs_requested = config.epochs
     if run_dir.exists() and not run_dir.is_dir():
         raise VidgenError(f"--out {run_dir} is a file; give a folder for the run")

@@ -75,6 +75,50 @@ def set_precision(precision: str) -> str:
     return precision
 
 
+def multi_worker_task(tf_config: str | None = None) -> tuple[str, int, bool]:
+    """(task type, task index, is chief) of this process in the TF_CONFIG cluster.
+
+    The chief is the "chief" task, or worker 0 when the cluster has no chief (TensorFlow's
+    rule). `vidgen train` runs chief and worker tasks only.
+    """
+    text = os.environ.get("TF_CONFIG") if tf_config is None else tf_config
+    example = ('(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+               '"task": {"type": "worker", "index": 0}})')
+    if not text:
+        raise VidgenError(f"--strategy multiworker needs TF_CONFIG describing the cluster "
+                          f"{example}")
+    try:
+        config = json.loads(text)
+    except ValueError as exc:
+        raise VidgenError(f"TF_CONFIG is not valid JSON: {exc}") from exc
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    if not isinstance(cluster, dict) or not isinstance(task, dict):
+        raise VidgenError(f"TF_CONFIG needs a \"cluster\" and a \"task\" {example}")
+    kind, index = task.get("type"), task.get("index", 0)
+    if kind not in ("chief", "worker"):
+        raise VidgenError(f"vidgen train runs \"chief\" and \"worker\" tasks; TF_CONFIG's "
+                          f"task type is {kind!r}")
+    members = cluster.get(kind)
+    if (not isinstance(index, int) or isinstance(index, bool) or not isinstance(members, list)
+            or not 0 <= index < len(members)):
+        raise VidgenError(f"TF_CONFIG's task is {kind} {index!r}, but its cluster lists "
+                          f"{len(members) if isinstance(members, list) else 'no'} {kind} "
+                          "address(es)")
+    chief = kind == "chief" or (index == 0 and "chief" not in cluster)
+    return kind, index, chief
+
+
+def worker_run_dir(run_dir, tf_config: str | None = None):
+    """Where this multi-worker task keeps its run: the chief uses `run_dir`, every other task
+    `run_dir/<type>_<index>`. Each task then writes and restores its own (identical) state,
+    on one shared file system or on separate machines."""
+    from pathlib import Path
+
+    kind, index, chief = multi_worker_task(tf_config)
+    return Path(run_dir) if chief else Path(run_dir) / f"{kind}_{index}"
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """The tf.distribute strategy for `--strategy`.
 
@@ -87,14 +131,6 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
-        config = os.environ.get("TF_CONFIG")
-        if not config:
-            raise VidgenError("--strategy multiworker needs TF_CONFIG describing the cluster "
-                              '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-                              '"task": {"type": "worker", "index": 0}})')
-        try:
-            json.loads(config)
-        except ValueError as exc:
-            raise VidgenError(f"TF_CONFIG is not valid JSON: {exc}") from exc
+        multi_worker_task()  # clear errors for a missing or malformed TF_CONFIG
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()

@@ -1,0 +1,105 @@
+"""`vidgen train --strategy multiworker`: two worker processes on this machine (TF_CONFIG with
+two localhost addresses) train one model in step, sharing one --out folder."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from vidgen_tf.errors import VidgenError
+from vidgen_tf.models import load_model
+from vidgen_tf.training.setup import multi_worker_task, worker_run_dir
+
+TINY = ["--model", "dcgan3d", "--preset", "tiny", "--epochs", "2", "--steps-per-epoch", "3"]
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def tf_config(index, ports):
+    return json.dumps({"cluster": {"worker": [f"localhost:{p}" for p in ports]},
+                       "task": {"type": "worker", "index": index}})
+
+
+def test_two_workers_train_in_step_and_keep_separate_state(tmp_path):
+    run, ports = tmp_path / "run", free_ports(2)
+    logs = [(tmp_path / f"worker{index}.err").open("w") for index in range(2)]
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "vidgen_tf.cli.main", "train", *TINY, "--strategy", "multiworker",
+         "--out", str(run)],
+        stdout=subprocess.DEVNULL, stderr=log,
+        env={**os.environ, "TF_CONFIG": tf_config(index, ports)}) for index, log in enumerate(logs)]
+    # A worker that fails leaves the other waiting for its peer: stop both then.
+    deadline = time.time() + 300
+    while time.time() < deadline and any(w.poll() is None for w in workers):
+        if any(w.poll() not in (None, 0) for w in workers):
+            break
+        time.sleep(0.2)
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
+    for index, worker in enumerate(workers):
+        worker.wait()
+        logs[index].close()
+        stderr = (tmp_path / f"worker{index}.err").read_text()
+        assert worker.returncode == 0, stderr[-3000:]
+        assert "Traceback" not in stderr
+
+    # Worker 0 is the chief and keeps --out; worker 1 keeps its own copy in a subfolder, so the
+    # two never write the same file (each needs its own backup to resume).
+    chief, other = run, run / "worker_1"
+    assert json.loads((chief / "config.json").read_text())["replicas"] == 2
+    models = [load_model(folder / "model.keras") for folder in (chief, other)]
+    for model in models:
+        for name in model.optimizer_names:
+            assert int(getattr(model, name).iterations) == 6, name
+    # Gradients are all-reduced, so both workers hold the same weights after 6 steps on
+    # different halves of each batch.
+    first, second = (m.get_weights() for m in models)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    for folder in (chief, other):
+        assert (folder / "history.csv").read_text().count("\n") == 3  # header + 2 epochs
+        assert (folder / "samples" / "latest.gif").exists()
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 0}},
+     ("worker", 0, True)),
+    ({"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 1}},
+     ("worker", 1, False)),
+    ({"cluster": {"chief": ["c:1"], "worker": ["a:1"]}, "task": {"type": "worker", "index": 0}},
+     ("worker", 0, False)),
+    ({"cluster": {"chief": ["c:1"], "worker": ["a:1"]}, "task": {"type": "chief", "index": 0}},
+     ("chief", 0, True)),
+])
+def test_the_chief_follows_tensorflows_rule(config, expected, tmp_path):
+    assert multi_worker_task(json.dumps(config)) == expected
+    folder = worker_run_dir(tmp_path, json.dumps(config))
+    kind, index, chief = expected
+    assert folder == (tmp_path if chief else tmp_path / f"{kind}_{index}")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "needs TF_CONFIG"),
+    ("{cluster", "not valid JSON"),
+    ('{"cluster": {"worker": ["a:1"]}}', 'needs a "cluster" and a "task"'),
+    ('{"cluster": {"worker": ["a:1"], "evaluator": ["e:1"]}, '
+     '"task": {"type": "evaluator", "index": 0}}', "task type is 'evaluator'"),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
+     "lists 1 worker address"),
+])
+def test_a_bad_tf_config_is_named(text, message):
+    with pytest.raises(VidgenError, match=message):
+        multi_worker_task(text)
