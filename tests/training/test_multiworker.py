@@ -1,8 +1,10 @@
 """`vidgen train --strategy multiworker`: two worker processes on this machine (TF_CONFIG with
-two localhost addresses) train one model in step, sharing one --out folder."""
+two localhost addresses) train one model in step, sharing one --out folder, and resume together
+after kill -9."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +17,8 @@ from vidgen_tf.errors import VidgenError
 from vidgen_tf.models import load_model
 from vidgen_tf.training.setup import multi_worker_task, worker_run_dir
 
-TINY = ["--model", "dcgan3d", "--preset", "tiny", "--epochs", "2", "--steps-per-epoch", "3"]
+TINY = ["--model", "dcgan3d", "--preset", "tiny", "--sample-every", "100"]
+EPOCHS, STEPS = 4, 30
 
 
 def free_ports(count):
@@ -28,19 +31,20 @@ def free_ports(count):
     return ports
 
 
-def tf_config(index, ports):
-    return json.dumps({"cluster": {"worker": [f"localhost:{p}" for p in ports]},
-                       "task": {"type": "worker", "index": index}})
-
-
-def test_two_workers_train_in_step_and_keep_separate_state(tmp_path):
-    run, ports = tmp_path / "run", free_ports(2)
-    logs = [(tmp_path / f"worker{index}.err").open("w") for index in range(2)]
-    workers = [subprocess.Popen(
-        [sys.executable, "-m", "vidgen_tf.cli.main", "train", *TINY, "--strategy", "multiworker",
-         "--out", str(run)],
+def start_workers(run, logs, *extra):
+    """Two `vidgen train --strategy multiworker` processes on localhost, stderr to `logs`."""
+    ports = free_ports(2)
+    return [subprocess.Popen(
+        [sys.executable, "-m", "vidgen_tf.cli.main", "train", *TINY, "--epochs", str(EPOCHS),
+         "--steps-per-epoch", str(STEPS), "--strategy", "multiworker", "--out", str(run), *extra],
         stdout=subprocess.DEVNULL, stderr=log,
-        env={**os.environ, "TF_CONFIG": tf_config(index, ports)}) for index, log in enumerate(logs)]
+        env={**os.environ, "TF_CONFIG": json.dumps({
+            "cluster": {"worker": [f"localhost:{p}" for p in ports]},
+            "task": {"type": "worker", "index": index}})})
+        for index, log in enumerate(logs)]
+
+
+def wait_for_both(workers, logs):
     # A worker that fails leaves the other waiting for its peer: stop both then.
     deadline = time.time() + 300
     while time.time() < deadline and any(w.poll() is None for w in workers):
@@ -50,28 +54,51 @@ def test_two_workers_train_in_step_and_keep_separate_state(tmp_path):
     for worker in workers:
         if worker.poll() is None:
             worker.kill()
-    for index, worker in enumerate(workers):
+    for worker, log in zip(workers, logs, strict=True):
         worker.wait()
-        logs[index].close()
-        stderr = (tmp_path / f"worker{index}.err").read_text()
+        log.close()
+        stderr = open(log.name).read()
         assert worker.returncode == 0, stderr[-3000:]
         assert "Traceback" not in stderr
 
+
+def epochs_logged(folder):
+    history = folder / "history.csv"
+    return history.read_text().count("\n") - 1 if history.exists() else 0
+
+
+def test_two_workers_train_in_step_and_resume_after_kill_9(tmp_path):
+    run = tmp_path / "run"
     # Worker 0 is the chief and keeps --out; worker 1 keeps its own copy in a subfolder, so the
     # two never write the same file (each needs its own backup to resume).
     chief, other = run, run / "worker_1"
+    logs = [(tmp_path / f"worker{index}.err").open("w") for index in range(2)]
+    workers = start_workers(run, logs)
+    deadline = time.time() + 300
+    while time.time() < deadline and min(epochs_logged(chief), epochs_logged(other)) < 1:
+        assert all(w.poll() is None for w in workers), open(logs[0].name).read()[-3000:]
+        time.sleep(0.05)
+    time.sleep(0.3)  # into the second epoch
+    assert all(w.poll() is None for w in workers), "training finished before it could be killed"
+    for worker in workers:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    assert (chief / "backup").exists() and (other / "backup").exists()
+
+    logs = [(tmp_path / f"resume{index}.err").open("w") for index in range(2)]
+    wait_for_both(start_workers(run, logs, "--resume"), logs)
+
     assert json.loads((chief / "config.json").read_text())["replicas"] == 2
     models = [load_model(folder / "model.keras") for folder in (chief, other)]
     for model in models:
-        for name in model.optimizer_names:
-            assert int(getattr(model, name).iterations) == 6, name
-    # Gradients are all-reduced, so both workers hold the same weights after 6 steps on
+        for name in model.optimizer_names:  # every step counted once across the kill
+            assert int(getattr(model, name).iterations) == EPOCHS * STEPS, name
+    # Gradients are all-reduced, so both workers hold the same weights after training on
     # different halves of each batch.
     first, second = (m.get_weights() for m in models)
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
     for folder in (chief, other):
-        assert (folder / "history.csv").read_text().count("\n") == 3  # header + 2 epochs
-        assert (folder / "samples" / "latest.gif").exists()
+        assert epochs_logged(folder) == EPOCHS  # no epoch twice, none missing
 
 
 @pytest.mark.parametrize("config, expected", [
