@@ -66,6 +66,9 @@ def test_kill_9_then_resume_trains_each_epoch_and_step_once(tmp_path):
     resumed = run_cli("train", *TINY, "--epochs", str(epochs), "--out", str(run), "--resume")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert history_epochs(run) == list(range(epochs))  # no epoch twice, none missing
+    left = epochs - len(killed_at)
+    assert f"trained {left} epoch{'s' if left > 1 else ''} (epoch" in resumed.stdout
+    assert f"{epochs} of {epochs})" in resumed.stdout
     model = keras.models.load_model(run / "model.keras")
     for name in model.optimizer_names:
         assert int(getattr(model, name).iterations) == epochs * steps, name

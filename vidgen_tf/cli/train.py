@@ -54,7 +54,12 @@ def run_train(args) -> int:
         strategy=args.strategy, seed=args.seed, sample_every=args.sample_every)
     summary = train_run(config, args.out, resume=args.resume,
                         verbose=1 if sys.stdout.isatty() else 2)
-    print(f"trained {summary['epochs']} epochs in {summary['seconds']} s; model: "
-          f"{summary['model']}; samples: {summary['samples']}")
+    done, total = summary["epochs_this_run"], summary["epochs"]
+    trained = f"{done} epoch{'s' if done != 1 else ''}"
+    if 0 < done < total:
+        trained += f" (epochs {total - done + 1}-{total} of {total})" if done > 1 else (
+            f" (epoch {total} of {total})")
+    print(f"trained {trained} in {summary['seconds']} s; model: {summary['model']}; "
+          f"samples: {summary['samples']}")
     print(json.dumps(summary))
     return 0

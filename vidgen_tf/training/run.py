@@ -297,5 +297,6 @@ def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -
     os.replace(tmp, final)
     last = {k: float(v[-1]) for k, v in history.history.items()} if history.history else {}
     return {"run_dir": str(run_dir), "model": str(final), "epochs": config.epochs,
-            "seconds": round(elapsed, 1), "last_epoch": last,
+            "epochs_this_run": len(history.epoch), "seconds": round(elapsed, 1),
+            "last_epoch": last,
             "samples": str(run_dir / "samples" / "latest.gif")}
