@@ -130,3 +130,27 @@ def test_the_chief_follows_tensorflows_rule(config, expected, tmp_path):
 def test_a_bad_tf_config_is_named(text, message):
     with pytest.raises(VidgenError, match=message):
         multi_worker_task(text)
+
+
+def test_a_worker_that_dies_stops_the_other_with_one_clear_line(tmp_path):
+    run = tmp_path / "run"
+    logs = [(tmp_path / f"worker{index}.err").open("w") for index in range(2)]
+    chief, other = start_workers(run, logs)
+    deadline = time.time() + 300
+    while time.time() < deadline and epochs_logged(run) < 1 and chief.poll() is None:
+        time.sleep(0.05)
+    other.send_signal(signal.SIGKILL)
+    other.wait()
+    try:
+        chief.wait(timeout=120)  # measured: 8.5 s (the dead task stops sending heartbeats)
+    finally:
+        chief.kill()
+    for log in logs:
+        log.close()
+    stderr = open(logs[0].name).read()
+    assert chief.returncode == 2, stderr[-3000:]
+    errors = [line for line in stderr.splitlines() if line.startswith("vidgen: error:")]
+    assert len(errors) == 1 and "lost contact with another worker" in errors[0], errors
+    assert "start each one again with --resume" in errors[0]
+    assert "Traceback" not in stderr
+    assert (run / "backup").exists()  # what --resume needs is still there

@@ -277,6 +277,13 @@ def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -
         history = model.fit(data, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                             initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
                             shuffle=False)  # the tf.data pipeline shuffles
+    except tf.errors.UnavailableError as exc:
+        if config.strategy != "multiworker":
+            raise
+        reason = " ".join(str(getattr(exc, "message", exc)).split())
+        reason = reason.split("aborted by:", 1)[-1].strip()[:300]
+        raise VidgenError(f"lost contact with another worker ({reason}); stop every task, then "
+                          "start each one again with --resume") from exc
     except tf.errors.ResourceExhaustedError as exc:
         kwargs = resolved["model_kwargs"]
         raise VidgenError(
