@@ -1,4 +1,9 @@
-"""`--precision auto`: bfloat16 where the CPU has bfloat16 instructions, else float32."""
+"""`--precision auto`: bfloat16 where the CPU has bfloat16 instructions, else float32; and the
+warning when TensorFlow's oneDNN kernels are off because of the import order."""
+
+import os
+import subprocess
+import sys
 
 import keras
 import pytest
@@ -45,3 +50,29 @@ def test_bfloat16_on_a_cpu_without_bf16_instructions_warns(monkeypatch, caplog, 
     assert len(warned) == (0 if has_bf16 else 1)
     if warned:
         assert "--precision auto" in warned[0]
+
+
+ONEDNN_SCRIPT = """
+{first}
+import keras
+from vidgen_tf.models.dcgan3d import VideoDCGAN
+from vidgen_tf.training.setup import onednn_enabled
+VideoDCGAN(frames=8, size=16, z_dim=8, base_filters=8).compile()
+print("onednn", onednn_enabled())
+"""
+
+
+@pytest.mark.parametrize("first, env, warned", [
+    ("", {}, True),                                       # import keras first: off, warned
+    ("import vidgen_tf", {}, False),                      # vidgen_tf first: on
+    ("", {"TF_ENABLE_ONEDNN_OPTS": "0"}, False),          # turned off on purpose
+])
+def test_training_warns_when_onednn_is_off_by_import_order(first, env, warned):
+    if "avx512_vnni" in open("/proc/cpuinfo").read() or setup.cpu_has_bf16():
+        pytest.skip("TensorFlow turns oneDNN on by itself on this CPU")
+    base = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    result = subprocess.run([sys.executable, "-c", ONEDNN_SCRIPT.format(first=first)],
+                            capture_output=True, text=True, timeout=300, env={**base, **env})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert ("oneDNN CPU kernels are off" in result.stderr) == warned, result.stderr[-2000:]
+    assert result.stdout.strip().endswith(f"onednn {not warned and not env}")

@@ -100,6 +100,9 @@ class GANTrainer(keras.Model):
                 not optimizers go to `keras.Model.compile` (e.g. `jit_compile`).
         """
         get_gan_loss(loss)  # fail early with the valid names
+        from vidgen_tf.training.setup import warn_if_onednn_is_off
+
+        warn_if_onednn_is_off()
         unknown = [k for k in optimizers if k.endswith("_optimizer")
                    and k not in self.optimizer_names]
         if unknown:
