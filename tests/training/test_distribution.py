@@ -4,8 +4,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]  # the subprocess imports tests.training
 
 SCRIPT = """
 import json, os
@@ -15,29 +18,14 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import keras
 import numpy as np
-from vidgen_tf.models.dcgan3d import VideoDCGAN
-from vidgen_tf.models.mocogan import MoCoGAN
-from vidgen_tf.models.vgan import VGAN
+from tests.training.tiny_gans import tiny_batch, tiny_gan
 
 FAMILY = {family!r}
-rng = np.random.default_rng(0)
-videos = rng.uniform(-1, 1, (8, 8, 16, 16, 3)).astype("float32")
-element = {{"video": videos}}
-if FAMILY == "mocogan":
-    element["noise"] = {{"content": rng.normal(size=(8, 8)).astype("float32"),
-                        "motion": rng.normal(size=(8, 8, 4)).astype("float32")}}
-    element["frame_picks"] = rng.integers(8, size=(8, 2)).astype("int32")
-else:
-    element["noise"] = {{"z": rng.normal(size=(8, 8)).astype("float32")}}
+element = tiny_batch(FAMILY, 8)
 
 
 def make():
-    if FAMILY == "mocogan":
-        gan = MoCoGAN(frames=8, size=16, content_dim=8, motion_dim=4, noise_dim=4,
-                      base_filters=8)
-    else:
-        gan = {{"dcgan3d": VideoDCGAN, "vgan": VGAN}}[FAMILY](frames=8, size=16, z_dim=8,
-                                                            base_filters=8)
+    gan = tiny_gan(FAMILY)
     optimizers = {{name: keras.optimizers.SGD(0.1) for name in gan.optimizer_names}}
     return gan, optimizers
 
@@ -69,7 +57,7 @@ print(json.dumps({{
 
 @pytest.mark.parametrize("family", ["dcgan3d", "vgan", "mocogan"])
 def test_mirrored_two_replicas_equal_one_device_on_the_same_global_batch(family):
-    result = subprocess.run([sys.executable, "-c", SCRIPT.format(family=family)],
+    result = subprocess.run([sys.executable, "-c", SCRIPT.format(family=family)], cwd=ROOT,
                             capture_output=True, text=True,
                             timeout=600, env={**os.environ})
     assert result.returncode == 0, result.stderr[-3000:]

@@ -6,8 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]  # the subprocess imports tests.training
 
 SCRIPT = """
 import json, os
@@ -15,29 +18,16 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import keras
 import numpy as np
 import tensorflow as tf
-from vidgen_tf.models.dcgan3d import VideoDCGAN
-from vidgen_tf.models.mocogan import MoCoGAN
-from vidgen_tf.models.vgan import VGAN
+from tests.training.tiny_gans import tiny_batch, tiny_gan
 
 FAMILY = {family!r}
-rng = np.random.default_rng(0)
-element = {{"video": rng.uniform(-1, 1, (4, 8, 16, 16, 3)).astype("float32")}}
-if FAMILY == "mocogan":
-    element["noise"] = {{"content": rng.normal(size=(4, 8)).astype("float32"),
-                        "motion": rng.normal(size=(4, 8, 4)).astype("float32")}}
-    element["frame_picks"] = rng.integers(8, size=(4, 2)).astype("int32")
-else:
-    element["noise"] = {{"z": rng.normal(size=(4, 8)).astype("float32")}}
+element = tiny_batch(FAMILY, 4)
 
 
 def make(policy):
     keras.mixed_precision.set_global_policy(policy)
     keras.utils.set_random_seed(0)
-    if FAMILY == "mocogan":
-        return MoCoGAN(frames=8, size=16, content_dim=8, motion_dim=4, noise_dim=4,
-                       base_filters=8)
-    return {{"dcgan3d": VideoDCGAN, "vgan": VGAN}}[FAMILY](frames=8, size=16, z_dim=8,
-                                                        base_filters=8)
+    return tiny_gan(FAMILY)
 
 
 def one_step(policy, loss_scale=None):
@@ -78,7 +68,7 @@ print(json.dumps({{
 
 @pytest.mark.parametrize("family", ["dcgan3d", "vgan", "mocogan"])
 def test_mixed_float16_scales_the_loss_and_matches_the_float32_update(family):
-    result = subprocess.run([sys.executable, "-c", SCRIPT.format(family=family)],
+    result = subprocess.run([sys.executable, "-c", SCRIPT.format(family=family)], cwd=ROOT,
                             capture_output=True, text=True, timeout=600, env={**os.environ})
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])

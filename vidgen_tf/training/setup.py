@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -149,8 +150,6 @@ def worker_run_dir(run_dir, tf_config: str | None = None):
     """Where this multi-worker task keeps its run: the chief uses `run_dir`, every other task
     `run_dir/<type>_<index>`. Each task then writes and restores its own (identical) state,
     on one shared file system or on separate machines."""
-    from pathlib import Path
-
     kind, index, chief = multi_worker_task(tf_config)
     return Path(run_dir) if chief else Path(run_dir) / f"{kind}_{index}"
 
