@@ -72,6 +72,16 @@ def test_kill_9_then_resume_trains_each_epoch_and_step_once(tmp_path):
     model = keras.models.load_model(run / "model.keras")
     for name in model.optimizer_names:
         assert int(getattr(model, name).iterations) == epochs * steps, name
+    # config.json still holds the command that started the run, and lists both starts.
+    config = json.loads((run / "config.json").read_text())
+    assert "--steps-per-epoch 30" in config["command"] and "--resume" not in config["command"]
+    first, second = config["invocations"]
+    assert first["command"] == config["command"] and first["first_epoch"] == 1
+    assert "--resume" in second["command"] and second["first_epoch"] == len(killed_at) + 1
+    assert second["precision"] == config["resolved"]["precision"]
+    from vidgen_tf.export.sources import resolve_source
+
+    assert resolve_source(run)[1]["invocations"] == config["invocations"]  # into the manifest
 
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -212,3 +222,21 @@ def test_history_keeps_one_row_per_epoch_when_a_resume_replays_epochs(tmp_path):
     idle.on_train_begin()
     idle.on_train_end()
     assert path.read_text().count("\n") == 5
+
+
+def test_resuming_a_run_from_before_invocations_keeps_its_command(tmp_path, monkeypatch):
+    from vidgen_tf.training.run import TrainConfig, _run_record
+
+    old = {"train": {"model": "dcgan3d"}, "resolved": {"precision": "mixed_bfloat16"},
+           "command": "vidgen train --model dcgan3d --out run", "replicas": 1}
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    (tmp_path / "history.csv").write_text("epoch,loss\n0,1.0\n1,0.9\n2,0.8\n")
+    monkeypatch.setattr(sys, "argv", ["vidgen", "train", "--out", "run", "--resume"])
+    record = _run_record(tmp_path, TrainConfig(model="dcgan3d"), {"precision": "float32"}, 1,
+                         resume=True)
+    assert record["command"] == old["command"]
+    first, second = record["invocations"]
+    assert first == {"command": old["command"], "first_epoch": 1,
+                     "precision": "mixed_bfloat16", "replicas": 1}
+    assert second["command"] == "vidgen train --out run --resume"
+    assert (second["first_epoch"], second["precision"]) == (4, "float32")

@@ -34,6 +34,8 @@ def resolve_source(source: str | Path) -> tuple[Path, dict]:
             config = read_run_config(source)
             provenance.update(train_config=config.get("train"), resolved=config.get("resolved"),
                               command=config.get("command"))
+            if config.get("invocations"):  # the first start and every --resume
+                provenance["invocations"] = config["invocations"]
         history = source / "history.csv"
         if history.is_file():
             with open(history, newline="") as f:

@@ -13,6 +13,7 @@ RUN_DIR holds:
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import logging
 import os
@@ -104,6 +105,39 @@ def _load_saved_config(run_dir: Path) -> TrainConfig:
                               "elsewhere")
         values[field.name] = value
     return TrainConfig(**values)
+
+
+def _run_record(run_dir: Path, config: TrainConfig, resolved: dict, replicas: int,
+                resume: bool) -> dict:
+    """config.json's content. "command" stays the command that started the run; every start
+    (the first and each --resume) is listed in "invocations" with the epoch it began at and
+    the precision and replicas it ran with, so a resumed run still says how to reproduce it."""
+    command = " ".join(sys.argv)
+    started = {"command": command,
+               "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                   timespec="seconds"),
+               "first_epoch": 1, "precision": resolved["precision"], "replicas": replicas}
+    invocations = []
+    if resume:
+        previous = read_run_config(run_dir)
+        invocations = previous.get("invocations")
+        if not isinstance(invocations, list):  # a run from vidgen_tf 0.1.5 or older
+            invocations = [{"command": previous.get("command"), "first_epoch": 1,
+                            "precision": (previous.get("resolved") or {}).get("precision"),
+                            "replicas": previous.get("replicas")}]
+        command = previous.get("command") or command
+        started["first_epoch"] = _epochs_completed(run_dir) + 1
+    return {"train": dataclasses.asdict(config), "resolved": resolved, "command": command,
+            "replicas": replicas, "invocations": [*invocations, started]}
+
+
+def _epochs_completed(run_dir: Path) -> int:
+    """Epochs in history.csv (CSVLogger writes each completed epoch once, across resumes)."""
+    history = run_dir / "history.csv"
+    if not history.is_file():
+        return 0
+    with open(history, newline="") as f:
+        return max(sum(1 for _ in f) - 1, 0)
 
 
 def _check_resume_flags(requested: TrainConfig, saved: TrainConfig, run_dir: Path) -> None:
@@ -238,9 +272,8 @@ def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -
     resolved["precision"] = precision
     strategy = make_strategy(config.strategy)
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(run_dir / "config.json", {
-        "train": dataclasses.asdict(config), "resolved": resolved,
-        "command": " ".join(sys.argv), "replicas": strategy.num_replicas_in_sync})
+    write_json_atomic(run_dir / "config.json", _run_record(
+        run_dir, config, resolved, strategy.num_replicas_in_sync, resume))
 
     checkpoint = run_dir / "checkpoints" / "last.keras"
     state_path = run_dir / "checkpoints" / "state.json"
