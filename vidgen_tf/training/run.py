@@ -114,7 +114,7 @@ def _run_record(run_dir: Path, config: TrainConfig, resolved: dict, replicas: in
     the precision and replicas it ran with, so a resumed run still says how to reproduce it."""
     command = " ".join(sys.argv)
     started = {"command": command,
-               "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+               "started": datetime.datetime.now(datetime.UTC).isoformat(
                    timespec="seconds"),
                "first_epoch": 1, "precision": resolved["precision"], "replicas": replicas}
     invocations = []
