@@ -1,7 +1,8 @@
 """A training run: resolve the config, build the model, `fit` with callbacks, and resume.
 
 RUN_DIR holds:
-    config.json        everything resolved (preset < flags), written before training
+    config.json        everything resolved (preset < flags), written before training; the
+                       command that started the run and every start since (invocations)
     history.csv        one row per completed epoch (CSVLogger, appended across resumes)
     model.keras        the final model (written when training ends)
     checkpoints/last.keras + state.json   the last epoch whose losses stayed finite
