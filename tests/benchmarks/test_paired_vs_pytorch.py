@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "paired_vs_pytorch.py"
+from tests.benchmarks.scripts import load_benchmark
 
 # A worker speaking the script's protocol whose calls take a known time, and which logs the
 # order in which blocks arrive.
@@ -29,10 +27,7 @@ for line in sys.stdin:
 
 @pytest.fixture(scope="module")
 def paired_module():
-    spec = importlib.util.spec_from_file_location("paired_vs_pytorch", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("paired_vs_pytorch")
 
 
 def test_the_ratio_is_the_slower_sides_time_over_ours_in_abba_order(paired_module, tmp_path):
