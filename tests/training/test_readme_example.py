@@ -1,4 +1,4 @@
-"""The README's "Training from Python" block runs as written: train, save, reload, export,
+"""The README's "From Python" block (under Training) runs as written: train, save, reload, export,
 generate through the runtime."""
 
 import json
