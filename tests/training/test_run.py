@@ -240,3 +240,61 @@ def test_resuming_a_run_from_before_invocations_keeps_its_command(tmp_path, monk
                      "precision": "mixed_bfloat16", "replicas": 1}
     assert second["command"] == "vidgen train --out run --resume"
     assert (second["first_epoch"], second["precision"]) == (4, "float32")
+
+
+@pytest.fixture(scope="module")
+def one_epoch_run(tmp_path_factory):
+    """A finished 1-epoch tiny run (no backup left; checkpoint, history, model, samples)."""
+    from vidgen_tf.training.run import TrainConfig, train_run
+
+    run = tmp_path_factory.mktemp("finished") / "run"
+    train_run(TrainConfig(model="dcgan3d", preset="tiny", epochs=1, steps_per_epoch=2), run,
+              verbose=0)
+    return run
+
+
+def copy_run(run, tmp_path):
+    import shutil
+
+    return shutil.copytree(run, tmp_path / "run")
+
+
+def run_files(run):
+    return {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda run: os.remove(run / "checkpoints" / "last.keras"),
+     r"cannot resume .*completed 1 epoch\(s\), but neither its backup/ nor .*last.keras"),
+    (lambda run: (run / "checkpoints" / "state.json").write_text("{"),
+     r"state.json is damaged"),
+    (lambda run: os.remove(run / "checkpoints" / "state.json"), r"state.json is missing"),
+    (lambda run: (run / "history.csv").write_bytes(b"epoch,loss\n\xff\xfe\n"),
+     r"history.csv is damaged"),
+])
+def test_resume_that_cannot_continue_refuses_and_changes_nothing(one_epoch_run, tmp_path,
+                                                                 damage, message):
+    # Starting over instead would overwrite the run's history, samples and model.keras.
+    from vidgen_tf.errors import VidgenError
+    from vidgen_tf.training.run import TrainConfig, train_run
+
+    run = copy_run(one_epoch_run, tmp_path)
+    damage(run)
+    before = run_files(run)
+    with pytest.raises(VidgenError, match=message):
+        train_run(TrainConfig(epochs=2), run, resume=True, verbose=0)
+    assert run_files(run) == before  # config.json gained no invocation either
+
+
+def test_resume_without_epochs_keeps_the_saved_count(one_epoch_run, tmp_path):
+    from vidgen_tf.errors import VidgenError
+    from vidgen_tf.training.run import TrainConfig, train_run
+
+    run = copy_run(one_epoch_run, tmp_path)
+    with pytest.raises(VidgenError, match="already completed 1 epochs"):  # not 10 by default
+        train_run(TrainConfig(), run, resume=True, verbose=0)
+    summary = train_run(TrainConfig(epochs=2), run, resume=True, verbose=0)
+    assert (summary["epochs"], summary["epochs_this_run"]) == (2, 1)
+    assert history_epochs(run) == [0, 1]
+    with pytest.raises(VidgenError, match="already completed 2 epochs"):
+        train_run(TrainConfig(), run, resume=True, verbose=0)

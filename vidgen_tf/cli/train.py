@@ -24,7 +24,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--frames", type=int, default=None, help="frames per clip")
     train.add_argument("--size", type=int, default=None, help="frame height and width")
     train.add_argument("--batch-size", type=int, default=None, help="global batch size")
-    train.add_argument("--epochs", type=int, default=10, help="epochs (default 10)")
+    train.add_argument("--epochs", type=int, default=None,
+                       help="epochs (default 10; with --resume, the saved run's)")
     train.add_argument("--steps-per-epoch", type=int, default=100,
                        help="training steps per epoch (default 100)")
     train.add_argument("--loss", default="bce", help="bce (default), hinge or wgan_gp")

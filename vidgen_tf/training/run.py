@@ -38,7 +38,7 @@ class TrainConfig:
     frames: int | None = None
     size: int | None = None
     batch_size: int | None = None
-    epochs: int = 10
+    epochs: int | None = None  # None: 10 for a new run, the saved run's for --resume
     steps_per_epoch: int = 100
     loss: str = "bce"
     precision: str = "auto"
@@ -61,6 +61,9 @@ class TrainConfig:
             kwargs["size"] = self.size
         kwargs["seed"] = self.seed
         return {"model_kwargs": kwargs, "batch_size": batch_size}
+
+
+DEFAULT_EPOCHS = 10
 
 
 def _check(config: TrainConfig) -> None:
@@ -137,8 +140,45 @@ def _epochs_completed(run_dir: Path) -> int:
     history = run_dir / "history.csv"
     if not history.is_file():
         return 0
-    with open(history, newline="") as f:
-        return max(sum(1 for _ in f) - 1, 0)
+    try:
+        text = history.read_text()
+    except (UnicodeDecodeError, OSError) as exc:
+        raise VidgenError(f"{history} is damaged ({exc}); restore it, or delete it to resume "
+                          "with a new history (the training state is in backup/ and "
+                          "checkpoints/)") from exc
+    return max(len(text.splitlines()) - 1, 0)
+
+
+def _resume_source(run_dir: Path) -> tuple[str, int]:
+    """Where --resume continues `run_dir` from: ("backup", 0) for the BackupAndRestore state
+    (it knows its epoch), ("checkpoint", epochs) for the last good checkpoint, or ("start", 0)
+    for a run killed before its first epoch completed. A run that completed epochs but lost
+    both is an error: starting it over would overwrite its history, samples and model."""
+    checkpoints = run_dir / "checkpoints"
+    completed = _epochs_completed(run_dir)
+    if (run_dir / "backup").is_dir():
+        return "backup", 0
+    checkpoint, state_path = checkpoints / "last.keras", checkpoints / "state.json"
+    if checkpoint.is_file():
+        try:
+            epochs = json.loads(state_path.read_text())["epochs_completed"]
+        except FileNotFoundError as exc:
+            raise VidgenError(f"{state_path} is missing, so the epoch of {checkpoint} is "
+                              "unknown; restore it, or start a new run elsewhere") from exc
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise VidgenError(f"{state_path} is damaged ({exc}); restore it, or start a new "
+                              "run elsewhere") from exc
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise VidgenError(f"{state_path} is damaged (epochs_completed {epochs!r}); "
+                              "restore it, or start a new run elsewhere")
+        return "checkpoint", epochs
+    if completed or (run_dir / "model.keras").exists():
+        raise VidgenError(
+            f"cannot resume {run_dir}: it completed {completed} epoch(s), but neither its "
+            f"backup/ nor {checkpoint} is there to continue from. Restore "
+            f"{checkpoint} (and state.json), or start a new run with another --out; resuming "
+            "from scratch would overwrite its history, samples and model")
+    return "start", 0
 
 
 def _check_resume_flags(requested: TrainConfig, saved: TrainConfig, run_dir: Path) -> None:
@@ -207,10 +247,14 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
         saved = _load_saved_config(run_dir)
         _check_resume_flags(config, saved, run_dir)
         config = saved
-        config.epochs = max(config.epochs, epochs_requested)
+        config.epochs = config.epochs or DEFAULT_EPOCHS
+        if epochs_requested is not None:
+            config.epochs = max(config.epochs, epochs_requested)
     elif (run_dir / "config.json").exists():
         raise VidgenError(f"{run_dir} already holds a run; pass --resume to continue it or "
                           f"choose another --out")
+    elif config.epochs is None:
+        config = dataclasses.replace(config, epochs=DEFAULT_EPOCHS)
     _check(config)
     # A fresh run that fails before its first epoch completes leaves nothing behind, so the
     # corrected command can use the same --out. (Ctrl-C keeps it: --resume restarts it.)
@@ -269,28 +313,28 @@ def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -
                            config.data)
         resolved["model_kwargs"]["num_classes"] = len(names)
         resolved["class_names"] = list(names)
+    source, initial_epoch = _resume_source(run_dir) if resume else ("start", 0)
+    if initial_epoch >= config.epochs:
+        raise VidgenError(f"{run_dir} already completed {initial_epoch} epochs; pass a larger "
+                          f"--epochs to train further")
     precision = set_precision(config.precision)
     resolved["precision"] = precision
     strategy = make_strategy(config.strategy)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(run_dir / "config.json", _run_record(
-        run_dir, config, resolved, strategy.num_replicas_in_sync, resume))
 
     checkpoint = run_dir / "checkpoints" / "last.keras"
     state_path = run_dir / "checkpoints" / "state.json"
     backup_dir = run_dir / "backup"
-    initial_epoch = 0
     with strategy.scope():
-        if resume and not backup_dir.exists() and checkpoint.exists():
+        if source == "checkpoint":
             # No interrupted epoch to restore: continue after the last good checkpoint.
             model = load_model(checkpoint)
-            initial_epoch = json.loads(state_path.read_text())["epochs_completed"]
         else:
             model = trainer_cls(**resolved["model_kwargs"])
             model.compile(loss=config.loss)
-    if initial_epoch >= config.epochs:
-        raise VidgenError(f"{run_dir} already completed {initial_epoch} epochs; pass a larger "
-                          f"--epochs to train further")
+    # Only now that the run can really start does config.json record this start.
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(run_dir / "config.json", _run_record(
+        run_dir, config, resolved, strategy.num_replicas_in_sync, resume))
     conditional = bool(getattr(model.generator, "num_classes", 0))
     data = _dataset(config, resolved["model_kwargs"], resolved["batch_size"], conditional)
 
