@@ -8,7 +8,12 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from tests.test_case import encode_with_pyav, make_bad_files, moving_bar_video  # noqa: E402
+from tests.test_case import (  # noqa: E402
+    encode_with_pyav,
+    make_bad_files,
+    moving_bar_video,
+    run_cli,
+)
 from vidgen_tf.data import pipeline, tfrecord  # noqa: E402
 from vidgen_tf.data.pixels import uint8_to_float  # noqa: E402
 from vidgen_tf.data.shapes import ShapesDataset  # noqa: E402
@@ -97,6 +102,37 @@ def test_file_that_fails_while_decoding_is_dropped_with_a_warning(tmp_path, capl
     assert len(elements) == 6
     assert all(frame_indices(e["video"])[1] - frame_indices(e["video"])[0] == 1 for e in elements)
     assert sum("cut.webm" in r.getMessage() for r in caplog.records) == 1
+
+
+def cut_webms(folder, count):
+    """`count` WebM files whose headers pass the scan and whose data breaks while decoding."""
+    folder.mkdir(exist_ok=True)
+    for index in range(count):
+        cut = encode_with_pyav(folder / f"cut{index}.webm", moving_bar_video(frames=30),
+                               "libvpx-vp9")
+        cut.write_bytes(cut.read_bytes()[: int(cut.stat().st_size * 0.4)])
+    return folder
+
+
+def test_a_folder_whose_every_file_fails_while_decoding_is_an_error_not_a_hang(tmp_path):
+    import tensorflow as tf
+
+    folder = cut_webms(tmp_path / "cut", 2)
+    # First as a user meets it (a hang fails here by the timeout), then in-process.
+    result = run_cli("train", "--preset", "tiny", "--epochs", "1", "--steps-per-epoch", "2",
+                     "--data", str(folder), "--out", str(tmp_path / "run"), timeout=120)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("vidgen: error:")]
+    assert len(errors) == 1 and f"no video in {folder} could be decoded" in errors[0], errors
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()  # a run that never started leaves nothing
+
+    ds = pipeline.video_folder_dataset(folder, frames=20, size=16, seed=0)  # repeats forever
+    with pytest.raises(tf.errors.OpError) as caught:
+        next(iter(ds))
+    error = pipeline.pipeline_error(caught.value)
+    assert isinstance(error, VidgenError)
+    assert f"no video in {folder} could be decoded: all 2 file(s)" in str(error)
 
 
 def test_prepared_tfrecords_give_the_same_clips_as_decoding_on_the_fly(messy_folder, tmp_path):

@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if verbose:
             traceback.print_exc()
+        pipeline = sys.modules.get("vidgen_tf.data.pipeline")  # loaded if it could have raised
+        error = pipeline.pipeline_error(exc) if pipeline else None
+        if error is not None:  # a VidgenError raised inside tf.data, wrapped by TensorFlow
+            _report(str(error))
+            return 2
         # TensorFlow's messages run on with the Python stack of the failing op: keep line one.
         first = (str(exc).strip().splitlines() or [""])[0]
         _report(f"unexpected {type(exc).__name__}: {first} (rerun with --verbose for details)")

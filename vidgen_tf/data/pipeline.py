@@ -59,6 +59,23 @@ class _DecodeFailures:
 
 DECODE_FAILURES = _DecodeFailures()
 
+# VidgenErrors raised inside tf.data functions reach the caller wrapped in a TensorFlow error;
+# `pipeline_error` gives back the clear one.
+_RAISED: list[VidgenError] = []
+
+
+def _raise_in_pipeline(error: VidgenError):
+    _RAISED.append(error)
+    raise error
+
+
+def pipeline_error(exc: BaseException) -> VidgenError | None:
+    """The VidgenError that a tf.data function raised and TensorFlow wrapped into `exc`."""
+    for error in reversed(_RAISED):
+        if str(error) in str(exc):
+            return error
+    return None
+
 
 def _decode_clip(path: str, num_frames: int, fps: float, frames: int, stride: int, size: int,
                  random_start: bool, draw: int) -> np.ndarray | None:
@@ -114,7 +131,8 @@ def video_folder_dataset(
     Bad files never stop an epoch: the scan skips unreadable, empty, non-video and too-short
     files with one warning each and a summary, and a file that fails later while decoding is
     dropped from the stream with one warning. A folder with no usable video raises
-    VidgenError.
+    VidgenError: at the scan, or in the stream once every file has failed while decoding
+    (`pipeline_error` turns the TensorFlow error that carries it back into the VidgenError).
 
     Returns:
         A tf.data.Dataset of dicts, channels-last float32 in [-1, 1]:
@@ -147,12 +165,23 @@ def video_folder_dataset(
     draws = tf.data.Dataset.random(seed=seed)
     ds = tf.data.Dataset.zip(ds, draws)
 
+    dropped, lock = set(), threading.Lock()
+
     def decode(path, num_frames, fps, draw):
-        video = _decode_clip(path.decode(), int(num_frames), float(fps), frames, stride, size,
-                             random_start, int(draw))
-        if video is None:
-            return np.zeros((frames, size, size, 3), np.uint8), False
-        return video, True
+        path = path.decode()
+        if path not in dropped:
+            video = _decode_clip(path, int(num_frames), float(fps), frames, stride, size,
+                                 random_start, int(draw))
+            if video is not None:
+                return video, True
+            with lock:
+                dropped.add(path)
+        if len(dropped) == len(records):  # else a repeated stream looks for a clip forever
+            _raise_in_pipeline(VidgenError(
+                f"no video in {root} could be decoded: all {len(records)} file(s) that "
+                "looked usable failed while decoding (see the warnings above); check "
+                f"them with `vidgen data inspect {root}`"))
+        return np.zeros((frames, size, size, 3), np.uint8), False
 
     def load(item, draw):
         video, ok = tf.numpy_function(
