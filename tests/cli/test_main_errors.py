@@ -43,3 +43,32 @@ def test_an_unexpected_error_is_one_line(monkeypatch, capsys, message):
     assert err.strip().splitlines() == [
         "vidgen: error: unexpected RuntimeError: Graph execution error: (rerun with --verbose "
         "for details)"]
+
+
+def test_sigterm_during_export_cleans_up_like_ctrl_c(tiny_export, tmp_path):
+    # `kill` (SIGTERM) used to end the process at once, leaving hidden partial folders behind,
+    # one of them a complete-looking SavedModel.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    saved, export = tmp_path / "saved_models", tmp_path / "export"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vidgen_tf.cli.main", "export", str(tiny_export["run_dir"]),
+         "--name", "m", "--saved-models-dir", str(saved), "--export-dir", str(export)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None and not any(
+            p.name.startswith(".m.partial") for d in (saved, export) if d.exists()
+            for p in d.iterdir()):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert process.poll() is None, "the export ended before it could be stopped"
+    process.send_signal(signal.SIGTERM)
+    stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 143, stderr
+    assert stderr.strip().splitlines()[-1] == "vidgen: error: terminated"
+    assert "Traceback" not in stderr
+    left = [p.name for d in (saved, export) if d.exists() for p in d.iterdir()]
+    assert left == [], left

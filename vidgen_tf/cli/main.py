@@ -10,7 +10,9 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 
 from vidgen_tf import __version__
@@ -40,6 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a job scheduler), raised like Ctrl-C so that every clean-up of partial
+    files and folders runs."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def _report(message: str) -> None:
     print(f"vidgen: error: {message}", file=sys.stderr)
 
@@ -52,11 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s" if verbose else "%(levelname)s: %(message)s",
     )
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         return int(args.run(args) or 0)
-    except KeyboardInterrupt:
-        _report("interrupted")
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        _report("terminated" if terminated else "interrupted")
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     except (VidgenError, ValueError, TypeError, OSError) as exc:
         # User-facing problems: bad arguments, bad files, missing folders.
         if verbose:
@@ -76,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         first = (str(exc).strip().splitlines() or [""])[0]
         _report(f"unexpected {type(exc).__name__}: {first} (rerun with --verbose for details)")
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _os_error_message(exc: OSError) -> str:
