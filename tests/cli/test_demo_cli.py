@@ -34,3 +34,23 @@ def test_bad_flags_are_refused_before_anything_is_printed_or_deleted(tmp_path):
         assert result.stdout == "", result.stdout  # no "[1/3] training ..." banner
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
         assert (run_dir / "model.keras").read_text() == "earlier demo"
+
+
+def test_demo_replaces_only_its_own_files(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "demo.gif").write_text("my own gif")
+    refused = run_cli("demo", "--out", str(out), "--epochs", "1", "--steps-per-epoch", "1")
+    assert refused.returncode == 2 and "already holds demo.gif" in refused.stderr
+    assert (out / "demo.gif").read_text() == "my own gif"
+
+    # --force replaces an earlier demo, never a run of `vidgen train` that happens to be there.
+    (out / "run").mkdir()
+    (out / "run" / "config.json").write_text(
+        '{"train": {"model": "mocogan", "preset": "shapes_32"}}')
+    forced = run_cli("demo", "--out", str(out), "--force", "--epochs", "1",
+                     "--steps-per-epoch", "1")
+    assert forced.returncode == 2, forced.stderr
+    assert "is not a run of `vidgen demo`, so --force will not delete it" in forced.stderr
+    assert forced.stdout == ""
+    assert sorted(p.name for p in out.rglob("*")) == ["config.json", "demo.gif", "run"]

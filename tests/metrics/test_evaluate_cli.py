@@ -18,6 +18,7 @@ def test_fvd_without_cached_weights_says_how_to_get_them(tmp_path, monkeypatch):
 @pytest.mark.parametrize("argv, fragment", [
     (["--num", "1"], "at least 2 clips"),
     (["--frames", "8"], "--frames must be at least 9"),
+    (["--size", "0"], "--size must be >= 1"),
     (["--i3d-weights", "/nonexistent/i3d.npz"], "I3D weights file not found"),
 ])
 def test_fvd_argument_errors_are_one_line(argv, fragment):

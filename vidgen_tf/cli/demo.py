@@ -9,6 +9,7 @@ from pathlib import Path
 from vidgen_tf.errors import VidgenError
 
 SHIPPED = "export/mocogan_shapes"
+DEMO_PRESET = "demo_32"
 # training.setup.PRECISIONS plus "auto" (that module imports TensorFlow).
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 
@@ -44,13 +45,31 @@ def _check_args(args) -> None:
                           f"{', '.join(PRECISIONS)}")
 
 
+def _check_nothing_else_is_replaced(out: Path, run_dir: Path, force: bool) -> None:
+    """The demo writes OUT/run, OUT/demo.gif and OUT/demo.mp4 (and its exports, checked by
+    `existing_exports`). Without --force none may exist; with it, OUT/run must be a demo run."""
+    in_the_way = [p for p in (run_dir, out / "demo.gif", out / "demo.mp4")
+                  if p.exists() or p.is_symlink()]
+    if in_the_way and not force:
+        raise VidgenError(f"{out} already holds {', '.join(p.name for p in in_the_way)} (an "
+                          "earlier demo?); pass --force to replace them or choose another --out")
+    if run_dir.exists() or run_dir.is_symlink():
+        from vidgen_tf.training.run import read_run_config
+
+        try:
+            train = read_run_config(run_dir)["train"]
+        except VidgenError:
+            train = {}
+        if (train.get("model"), train.get("preset")) != ("mocogan", DEMO_PRESET):
+            raise VidgenError(f"{run_dir} is not a run of `vidgen demo`, so --force will not "
+                              "delete it; choose another --out")
+
+
 def run_demo(args) -> int:
     _check_args(args)
     out = Path(args.out)
     run_dir = out / "run"
-    if run_dir.exists() and not args.force:
-        raise VidgenError(f"{out} already holds a demo; pass --force to replace it or choose "
-                          "another --out")
+    _check_nothing_else_is_replaced(out, run_dir, args.force)
     from vidgen_tf.cli.tf_quiet import import_tensorflow
 
     tf = import_tensorflow(getattr(args, "verbose", False))
@@ -75,9 +94,9 @@ def run_demo(args) -> int:
     if run_dir.exists():
         shutil.rmtree(run_dir)
     start = time.perf_counter()
-    print(f"[1/3] training MoCoGAN (preset demo_32: 16 frames of 32x32) on the built-in shapes "
-          f"for {args.epochs} x {args.steps_per_epoch} steps, {precision}", flush=True)
-    config = TrainConfig(model="mocogan", preset="demo_32", data="shapes", loss="hinge",
+    print(f"[1/3] training MoCoGAN (preset {DEMO_PRESET}: 16 frames of 32x32) on the built-in "
+          f"shapes for {args.epochs} x {args.steps_per_epoch} steps, {precision}", flush=True)
+    config = TrainConfig(model="mocogan", preset=DEMO_PRESET, data="shapes", loss="hinge",
                          epochs=args.epochs,
                          steps_per_epoch=args.steps_per_epoch, precision=precision,
                          sample_every=args.epochs)

@@ -230,6 +230,9 @@ def run_fvd(args) -> int:
         raise VidgenError(f"FVD needs at least 2 clips per side; received --num {args.num}")
     if args.batch_size < 1:
         raise VidgenError(f"--batch-size must be >= 1; received {args.batch_size}")
+    if args.size is not None and args.size < 1:  # 0 must not mean "the default size"
+        raise VidgenError(f"--size must be >= 1 (or left out for the model's size); received "
+                          f"{args.size}")
     if args.frames is not None and args.frames < 9:
         raise VidgenError(f"--frames must be at least 9 (I3D's final pool needs 2 time steps "
                           f"after three stride-2 reductions); received {args.frames}")
