@@ -109,6 +109,7 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     (["--model", "dcgan3d", "--data", "nowhere"], "neither a built-in dataset"),
     (["--model", "dcgan3d", "--epochs", "0"], "epochs must be >= 1"),
     (["--model", "dcgan3d", "--loss", "l2"], "unknown GAN loss 'l2'"),
+    (["--model", "dcgan3d", "--seed", str(2**64)], "seed must be between 0 and 2147483647"),
 ])
 def test_bad_training_input_is_one_clear_line(tmp_path, argv, message):
     result = run_cli("train", *argv, "--out", str(tmp_path / "run"))
@@ -157,6 +158,8 @@ def test_resume_refuses_flags_that_differ_from_the_saved_run(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("{bad", "is damaged"), ("[1, 2]", "not a vidgen_tf run config"),
     ('{"train": {"epochs": "x", "bogus": 1}, "resolved": {}}', "train.epochs should be int"),
+    ('{"train": {"model": "foo"}}', "config.json is damaged: unknown model 'foo'"),
+    ('{"train": {"steps_per_epoch": -5}}', "config.json is damaged: steps-per-epoch must be"),
 ])
 def test_a_damaged_run_config_is_named(tmp_path, text, message):
     from vidgen_tf.errors import VidgenError

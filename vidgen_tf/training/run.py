@@ -64,6 +64,7 @@ class TrainConfig:
 
 
 DEFAULT_EPOCHS = 10
+MAX_SEED = 2**31 - 1
 
 
 def _check(config: TrainConfig) -> None:
@@ -73,6 +74,8 @@ def _check(config: TrainConfig) -> None:
                               f"{getattr(config, name)}")
     if config.batch_size is not None and config.batch_size < 1:
         raise VidgenError(f"batch-size must be >= 1; received {config.batch_size}")
+    if not 0 <= config.seed <= MAX_SEED:  # TensorFlow's seeds are int32 in places
+        raise VidgenError(f"seed must be between 0 and {MAX_SEED}; received {config.seed}")
 
 
 def read_run_config(run_dir: str | os.PathLike) -> dict:
@@ -255,6 +258,13 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
                           f"choose another --out")
     elif config.epochs is None:
         config = dataclasses.replace(config, epochs=DEFAULT_EPOCHS)
+    if resume:  # values of the right type that still make no run: say where they came from
+        try:
+            _check(config)
+            config.resolved()
+        except VidgenError as exc:
+            raise VidgenError(f"{run_dir / 'config.json'} is damaged: {exc}; restore it, or "
+                              "start a new run elsewhere") from exc
     _check(config)
     # A fresh run that fails before its first epoch completes leaves nothing behind, so the
     # corrected command can use the same --out. (Ctrl-C keeps it: --resume restarts it.)
