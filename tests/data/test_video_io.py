@@ -1,12 +1,25 @@
 """read_video / write_video: round trips, formats, options, and clear errors."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 
 from tests.test_case import encode_with_pyav, make_bad_files, moving_bar_video
 from vidgen_tf.data.pixels import float_to_uint8, uint8_to_float
-from vidgen_tf.data.video_io import count_frames, probe_video, read_video, write_video
-from vidgen_tf.errors import VideoReadError
+from vidgen_tf.data.video_io import (
+    FPS_RANGES,
+    _import_av,
+    count_frames,
+    probe_video,
+    read_video,
+    write_video,
+)
+from vidgen_tf.errors import VideoReadError, VidgenError
 
 
 def test_pixel_conversion_hand_values_and_round_trip():
@@ -110,7 +123,7 @@ def test_write_rejects_bad_arguments_and_leaves_no_partial_file(tmp_path):
     video = moving_bar_video(frames=3)
     with pytest.raises(ValueError, match="must end in one of"):
         write_video(tmp_path / "x.avi", video)
-    with pytest.raises(ValueError, match="fps must be a positive"):
+    with pytest.raises(VidgenError, match="fps must be a positive"):
         write_video(tmp_path / "x.mp4", video, fps=0)
     with pytest.raises(ValueError, match="shape"):
         write_video(tmp_path / "x.mp4", np.zeros((3, 8, 8, 2), np.uint8))
@@ -124,3 +137,74 @@ def test_greyscale_input_becomes_rgb(tmp_path):
     back = read_video(write_video(tmp_path / "g.gif", grey, fps=8))
     assert back.shape == (*grey.shape, 3)
     np.testing.assert_allclose(back[..., 0], back[..., 2], atol=2)
+
+
+def _frame_delays(path) -> list[float]:
+    """Seconds between the decoded frames of `path`, from their timestamps."""
+    container = _import_av().open(str(path))
+    try:
+        stream = container.streams.video[0]
+        pts = [frame.pts for frame in container.decode(stream)]
+        return [float(delta * stream.time_base) for delta in np.diff(pts)]
+    finally:
+        container.close()
+
+
+@pytest.mark.parametrize("ext, fps", [
+    ("gif", 0.1), ("gif", 12.5), ("gif", 50), ("mp4", 0.1), ("mp4", 29.97), ("mp4", 240),
+])
+def test_fps_at_and_inside_the_limits_round_trip(tmp_path, ext, fps):
+    path = write_video(tmp_path / f"v.{ext}", moving_bar_video(frames=5, height=16, width=16),
+                       fps=fps)
+    assert _frame_delays(path) == pytest.approx([1 / fps] * 4, rel=1e-4)
+
+
+@pytest.mark.parametrize("ext, fps", [
+    # gif: uneven 1-2 hundredths, an FFmpeg error, a silent 10 fps, clamped 655.35 s delays.
+    ("gif", 60), ("gif", 150), ("gif", 5000), ("gif", 1e300), ("gif", 0.001),
+    # mp4: a silent 24 fps, an OverflowError.
+    ("mp4", 1e-9), ("mp4", 1e300), ("mp4", 241),
+])
+def test_fps_the_format_cannot_hold_is_refused_with_the_range(tmp_path, ext, fps):
+    low, high = FPS_RANGES[f".{ext}"]
+    with pytest.raises(VidgenError, match=rf"fps must be between {low:g} and {high:g} frames "
+                                          rf"per second for \.{ext} files") as caught:
+        write_video(tmp_path / f"v.{ext}", moving_bar_video(frames=3), fps=fps)
+    assert str(caught.value).endswith(f"received fps={fps:g}")
+    assert list(tmp_path.iterdir()) == []
+
+
+_WRITE_BIG_GIF = """
+import signal, sys
+import numpy as np
+from vidgen_tf.data.video_io import write_video
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job may inherit SIG_IGN
+side = 1600
+ramp = np.arange(side) % 256
+video = np.zeros((16, side, side, 3), np.uint8)
+for t in range(16):
+    video[t, :, :, 0] = (ramp[None, :] + 8 * t) % 256
+    video[t, :, :, 1] = ramp[:, None]
+    video[t, side // 4:side // 2, 40 * t:40 * t + side // 8, 2] = 255
+write_video(sys.argv[1], video, fps=8)
+"""
+
+
+def test_ctrl_c_while_writing_a_gif_keeps_the_old_file_and_leaves_no_partial(tmp_path):
+    out = tmp_path / "big.gif"
+    old = write_video(out, moving_bar_video(frames=3), fps=8).read_bytes()
+    partial = tmp_path / ".big.partial.gif"
+    writer = subprocess.Popen([sys.executable, "-c", _WRITE_BIG_GIF, str(out)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not partial.exists() and writer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert partial.exists(), "the write never started or ended too fast to interrupt"
+        writer.send_signal(signal.SIGINT)
+        _, stderr = writer.communicate(timeout=120)
+    finally:
+        writer.kill()
+    assert writer.returncode != 0 and "KeyboardInterrupt" in stderr, stderr
+    assert out.read_bytes() == old
+    assert sorted(os.listdir(tmp_path)) == ["big.gif"]

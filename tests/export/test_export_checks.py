@@ -36,6 +36,18 @@ def test_fps_that_is_not_a_positive_number_is_refused_before_any_work(tmp_path, 
     assert not (tmp_path / "s").exists() and not (tmp_path / "e").exists()
 
 
+@pytest.mark.parametrize("fps", ["1e300", "241", "0.05"])
+def test_fps_no_video_file_can_hold_is_refused_before_any_work(tmp_path, fps):
+    # An export holding such an fps would make every `vidgen generate` of it fail.
+    with pytest.raises(VidgenError, match=r"--fps must be between 0\.1 and 240"):
+        export_generator(tmp_path / "missing.keras", "m", fps=float(fps),
+                         saved_models_dir=tmp_path / "s", export_dir=tmp_path / "e")
+    message = _one_line_error(run_cli("export", str(tmp_path / "missing"), "--name", "m",
+                                      f"--fps={fps}", *_dirs(tmp_path)))
+    assert "--fps must be between 0.1 and 240 frames per second" in message
+    assert not (tmp_path / "s").exists() and not (tmp_path / "e").exists()
+
+
 @pytest.mark.parametrize("name", ["", " ", "a/b", "a\\b", "..", "a..b", "../m", ".hidden"])
 def test_names_that_are_not_plain_folder_names_are_refused(tmp_path, name):
     with pytest.raises(VidgenError, match="plain folder name"):

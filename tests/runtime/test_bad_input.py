@@ -190,3 +190,36 @@ def test_generate_cli_write_failure_names_the_file_and_leaves_nothing(tiny_expor
                                                "left on device")
     assert list(tmp_path.iterdir()) == []
 
+
+# --------------------------------------------------------------------------- fps and memory
+
+
+@pytest.mark.parametrize("fps", [1e300, 241, 0.05])
+def test_manifest_fps_no_video_file_can_hold_is_a_manifest_error(export_copy, fps):
+    damage(export_copy, lambda m: m.update(fps=fps))
+    with pytest.raises(ManifestError, match=r'"fps" must be between 0\.1 and 240'):
+        VideoGenerator(export_copy)
+
+
+def test_generate_cli_says_when_the_manifest_fps_does_not_fit_a_gif(export_copy, tmp_path):
+    damage(export_copy, lambda m: m.update(fps=60))
+    out = tmp_path / "v.gif"
+    one_line_error(run_cli("generate", str(export_copy), "--num", "1", "--out", str(out)),
+                   "plays at 60 fps (its manifest), but .gif files hold 0.1 to 50 fps: pass "
+                   "--fps")
+    assert not out.exists()
+    result = run_cli("generate", str(export_copy), "--num", "1", "--fps", "50", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    result = run_cli("generate", str(export_copy), "--num", "1", "--out", str(tmp_path / "v.mp4"))
+    assert result.returncode == 0, result.stderr
+
+
+def test_generate_cli_counts_the_scaled_grid_against_the_memory_limit(tiny_export, tmp_path):
+    # 16x16 clips of 8 frames: 2500 videos are 15 MiB, but their grid at --scale 8 is
+    # 7216x7216 x 8 frames = 1.2 GiB, written with about 4x that.
+    message = one_line_error(
+        run_cli("generate", str(tiny_export["export"]), "--num", "2500", "--scale", "8",
+                "--out", str(tmp_path / "v.mp4")),
+        "--num 2500 --scale 8 makes a 7216x7216 grid of 8 frames")
+    assert "lower --num, --scale or --frames, or write .npy" in message
+    assert list(tmp_path.iterdir()) == []

@@ -165,6 +165,11 @@ def test_generate_cli_scale_enlarges_every_pixel(tiny_export, tmp_path):
     (["--seed", "-1"], "seed must be None or an integer >= 0; received seed=-1"),
     (["--fps", "0"], "--fps must be a positive number; received 0"),
     (["--fps", "nan"], "--fps must be a positive number"),
+    (["--fps", "150"], "--fps must be between 0.1 and 50 frames per second for .gif files"),
+    (["--fps", "1e300"], "--fps must be between 0.1 and 50 frames per second for .gif files"),
+    (["--out", "o.mp4", "--fps", "1e-9"], "--fps must be between 0.1 and 240 frames per second "
+                                           "for .mp4 files"),
+    (["--num", "10000", "--scale", "8"], "GiB of memory to write as"),
     (["--provider", "Bogus"], "unknown onnxruntime provider 'Bogus'; available here: "),
 ])
 def test_generate_cli_errors_are_one_line(tiny_export, tmp_path, args, message):

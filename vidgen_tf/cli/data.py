@@ -137,10 +137,15 @@ def run_prepare(args) -> int:
     from vidgen_tf.cli.tf_quiet import import_tensorflow
     from vidgen_tf.data.folder import find_video_files
     from vidgen_tf.data.output_folder import check_output_folder, is_prepared_output
+    from vidgen_tf.data.synth import MAX_SIZE
     from vidgen_tf.errors import VidgenError
 
     if not Path(args.src).is_dir():
         raise VidgenError(f"source folder not found: {args.src}")
+    if not 1 <= args.size <= MAX_SIZE:
+        raise VidgenError(f"--size must be between 1 and {MAX_SIZE}; received {args.size}")
+    if args.seed < 0:
+        raise VidgenError(f"--seed must be an integer >= 0; received {args.seed}")
     # Before TensorFlow loads and anything is decoded (prepare_tfrecords checks again).
     check_output_folder(args.out, overwrite=args.overwrite, recognise=is_prepared_output,
                         command="vidgen data prepare")

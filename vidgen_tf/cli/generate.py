@@ -11,12 +11,18 @@ from pathlib import Path
 
 import numpy as np
 
+from vidgen_tf.data.video_io import FPS_RANGES, check_fps
 from vidgen_tf.errors import VidgenError
+from vidgen_tf.runtime.video_generator import MAX_FRAMES_FACTOR, MAX_RESULT_BYTES
 
 OUTPUT_FORMATS = (".mp4", ".gif", ".npy")
 MAX_NUM = 10_000
 # A 32x32 grid at scale 8 is still a small file; beyond that, nothing gains.
 MAX_SCALE = 8
+# Peak memory while writing .mp4/.gif, in units of the (scaled) grid: x264's lookahead and
+# FFmpeg's palettegen hold every frame again. Measured 2.9x-3.6x (peak RSS, 16-frame 32x32
+# model, --num 64/144 at --scale 4/8), rounded up.
+WRITE_MEMORY_FACTOR = 4
 
 
 def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
@@ -57,10 +63,17 @@ def run_generate(args) -> int:
         raise VidgenError(f"--scale must be between 1 and {MAX_SCALE}; received {args.scale}")
     if args.fps is not None and not 0 < args.fps < math.inf:
         raise VidgenError(f"--fps must be a positive number; received {args.fps:g}")
+    video_out = out.suffix.lower() != ".npy"
+    if video_out and args.fps is not None:
+        check_fps(args.fps, out.suffix, name="--fps")
     _check_writable(out)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     providers = [args.provider] if args.provider is not None else None
     generator = VideoGenerator(args.path, providers=providers)
+    if video_out:
+        if args.fps is None:
+            _check_manifest_fps(generator.fps, out.suffix, args.path)
+        _check_write_memory(args, generator)
     videos = generator.generate(args.num, seed=seed, label=args.label, frames=args.frames)
     try:
         if out.suffix.lower() == ".npy":
@@ -78,6 +91,40 @@ def run_generate(args) -> int:
     print(f"wrote {out}: {len(videos)} videos of {videos.shape[1]} frames "
           f"{videos.shape[2]}x{videos.shape[3]} (seed {seed}, {generator.providers[0]})")
     return 0
+
+
+def _check_manifest_fps(fps: float, ext: str, export: str) -> None:
+    """The export's fps is the default; say so when this format cannot store it."""
+    low, high = FPS_RANGES[ext.lower()]
+    if not low <= fps <= high:
+        raise VidgenError(f"{export} plays at {fps:g} fps (its manifest), but {ext.lower()} files "
+                          f"hold {low:g} to {high:g} fps: pass --fps within that range, or "
+                          "write another format")
+
+
+def _check_write_memory(args, generator) -> None:
+    """Refuse an .mp4/.gif whose grid, enlarged by --scale, would not fit in memory: check it
+    before any video is generated."""
+    frames = args.frames or generator.frames
+    if frames > MAX_FRAMES_FACTOR * generator.frames:
+        return  # generate() refuses this --frames with its own message
+    manifest = generator.manifest
+    height, width = manifest["height"], manifest["width"]
+    if args.num > 1:  # the layout of data.grid.video_grid: ceil(sqrt(num)) columns, 2 px gaps
+        cols = math.ceil(math.sqrt(args.num))
+        rows = math.ceil(args.num / cols)
+        height, width = 2 + rows * (height + 2), 2 + cols * (width + 2)
+    height, width = height * args.scale, width * args.scale
+    grid_bytes = frames * height * width * 3
+    videos_bytes = (args.num * frames * manifest["height"] * manifest["width"]
+                    * manifest["channels"])
+    needed = videos_bytes + WRITE_MEMORY_FACTOR * grid_bytes
+    if needed > MAX_RESULT_BYTES:
+        raise VidgenError(f"--num {args.num} --scale {args.scale} makes a {width}x{height} grid "
+                          f"of {frames} frames, which needs about {needed / 2**30:.1f} GiB of "
+                          f"memory to write as {args.out}; the limit is "
+                          f"{MAX_RESULT_BYTES / 2**30:.0f} GiB: lower --num, --scale or "
+                          "--frames, or write .npy (never scaled)")
 
 
 def _check_writable(out: Path) -> None:

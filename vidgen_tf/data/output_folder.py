@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,6 +99,11 @@ def replace_folder(tmp: Path, out: str | os.PathLike, *, overwrite: bool,
     out = Path(out)
     replaced = check_output_folder(out, overwrite=overwrite, recognise=recognise,
                                    command=command)
+    # `tmp` comes from tempfile.mkdtemp, which makes it 0700 whatever the umask: give it the
+    # mode of the folder it replaces, or the one os.mkdir would give (keeping a setgid bit
+    # inherited from the parent).
+    mode = stat.S_IMODE(out.stat().st_mode) if out.exists() else _new_folder_mode()
+    os.chmod(tmp, mode | (tmp.stat().st_mode & stat.S_ISGID))
     if not out.exists():
         os.replace(tmp, out)
         return False
@@ -110,3 +116,12 @@ def replace_folder(tmp: Path, out: str | os.PathLike, *, overwrite: bool,
         raise
     shutil.rmtree(old, ignore_errors=True)
     return replaced
+
+
+def _new_folder_mode() -> int:
+    """The mode os.mkdir gives a new folder under the current umask."""
+    # The umask can only be read by setting it; 0o077 makes anything created meanwhile by
+    # another thread private rather than public.
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return 0o777 & ~umask

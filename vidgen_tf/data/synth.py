@@ -11,11 +11,15 @@ from pathlib import Path
 
 from vidgen_tf.data.builtin import make_builtin
 from vidgen_tf.data.output_folder import check_output_folder, is_synth_output, replace_folder
-from vidgen_tf.data.video_io import WRITE_EXTENSIONS, write_video
+from vidgen_tf.data.video_io import WRITE_EXTENSIONS, check_fps, write_video
 
 logger = logging.getLogger(__name__)
 
 COMMAND = "vidgen data synth"
+#: Largest frame size `vidgen data synth` and `prepare` write: 16x the largest model preset
+#: (64), and 3 MiB per frame. Far larger sizes run out of memory (synth) or past FFmpeg's
+#: scaler limit of about 16000 pixels (prepare).
+MAX_SIZE = 1024
 
 
 def synthesize_dataset(
@@ -47,6 +51,9 @@ def synthesize_dataset(
         raise ValueError(f"num must be >= 1; received num={num}")
     if f".{fmt}" not in WRITE_EXTENSIONS:
         raise ValueError(f"fmt must be 'mp4' or 'gif'; received fmt={fmt!r}")
+    check_fps(fps, f".{fmt}")
+    if isinstance(size, int) and size > MAX_SIZE:
+        raise ValueError(f"size must be at most {MAX_SIZE}; received size={size}")
     source = make_builtin(name, frames=frames, size=size, seed=seed, num=num, split=split,
                           mnist_path=mnist_path)
     out = Path(out)

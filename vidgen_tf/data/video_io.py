@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +30,16 @@ VIDEO_EXTENSIONS = (
     ".wmv", ".3gp", ".ts",
 )
 WRITE_EXTENSIONS = (".mp4", ".gif")
+#: Frames per second that `write_video` stores exactly (or, for gif, to the hundredth of a
+#: second), per extension. Gif delays are whole hundredths of a second and browsers play any
+#: delay under 0.02 s as 0.1 s, so 50 fps is the fastest gif; at 0.1 fps a frame shows for 10 s.
+#: MP4 stores any rate as a fraction; 240 fps is the fastest that cameras and displays use.
+FPS_RANGES = {".gif": (0.1, 50.0), ".mp4": (0.1, 240.0)}
+_FPS_LIMITS_WHY = {
+    ".gif": "gif frame delays are whole hundredths of a second, and browsers play delays under "
+            "0.02 s at 0.1 s",
+    ".mp4": "slower is a still image, faster is more than cameras and displays use",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,6 +304,23 @@ def _pad_even(video: np.ndarray) -> np.ndarray:
     return video
 
 
+def check_fps(fps, ext: str, *, name: str = "fps") -> float:
+    """Return `fps` as a float if `write_video` can write it to an `ext` file (see FPS_RANGES);
+    otherwise raise VidgenError naming `name` (e.g. "--fps"), the valid range and `fps`."""
+    try:
+        value = float(fps)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(fps, bool) or not 0 < value < math.inf:
+        raise VidgenError(f"{name} must be a positive number; received {name}={fps!r}")
+    low, high = FPS_RANGES[ext.lower()]
+    if not low <= value <= high:
+        raise VidgenError(f"{name} must be between {low:g} and {high:g} frames per second for "
+                          f"{ext.lower()} files ({_FPS_LIMITS_WHY[ext.lower()]}); received "
+                          f"{name}={value:g}")
+    return value
+
+
 def write_video(
     path: str | os.PathLike,
     frames,
@@ -308,7 +336,8 @@ def write_video(
             that looks valid.
         frames: channels-last `(frames, height, width, 3)` (or `(..., 1)`, or `(frames, H, W)`
             greyscale) as uint8 in [0, 255] or float in [-1, 1].
-        fps: frames per second (> 0).
+        fps: frames per second, within `FPS_RANGES` for the extension (0.1 to 50 for gif,
+            0.1 to 240 for mp4); anything else is a VidgenError.
         crf: H.264 quality for mp4 (0 = lossless, 17 = visually lossless, 23 = x264 default).
 
     H.264 with 4:2:0 chroma needs even width and height: an odd-sized video is padded by
@@ -331,8 +360,7 @@ def write_video(
         raise ValueError(
             f"path must end in one of {', '.join(WRITE_EXTENSIONS)}; received path={str(path)!r}"
         )
-    if not fps or fps <= 0 or not np.isfinite(fps):
-        raise ValueError(f"fps must be a positive number; received fps={fps}")
+    fps = check_fps(fps, ext)
     video = _as_uint8_video(frames)
     if not path.parent.exists():
         raise VidgenError(f"output folder does not exist: {path.parent}")

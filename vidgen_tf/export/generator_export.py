@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from vidgen_tf import __version__
+from vidgen_tf.data.video_io import FPS_RANGES
 from vidgen_tf.errors import VidgenError
 from vidgen_tf.export.onnx_gru import recurrent_inputs, render_function, splice_grus
 from vidgen_tf.export.sources import float32_generator, resolve_source
@@ -30,6 +31,8 @@ from vidgen_tf.runtime.manifest import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST_NAME,
+    MAX_FPS,
+    MIN_FPS,
     ONNX_NAME,
     OUTPUT_LAYOUT,
     file_sha256,
@@ -323,6 +326,11 @@ def check_export_options(name: str, *, opset: int = DEFAULT_OPSET, fps: float | 
     if fps is not None and not (math.isfinite(fps) and fps > 0):
         raise VidgenError(f"--fps must be a positive number of frames per second (for "
                           f"example --fps 8); received {fps:g}")
+    if fps is not None and not MIN_FPS <= fps <= MAX_FPS:
+        raise VidgenError(f"--fps must be between {MIN_FPS:g} and {MAX_FPS:g} frames per second "
+                          f"(what `vidgen generate` can write: .gif up to "
+                          f"{FPS_RANGES['.gif'][1]:g}, .mp4 up to {FPS_RANGES['.mp4'][1]:g}); "
+                          f"received {fps:g}")
     if quantize not in (None, "int8"):
         raise VidgenError(f"quantize must be int8 (or omitted for float32); received {quantize!r}")
 

@@ -11,6 +11,7 @@ import json
 import math
 from pathlib import Path
 
+from vidgen_tf.data.video_io import FPS_RANGES
 from vidgen_tf.errors import VidgenError
 
 FORMAT = "vidgen_tf.export"
@@ -20,6 +21,9 @@ ONNX_NAME = "model.onnx"
 OUTPUT_LAYOUT = "(batch, frames, height, width, channels)"
 _DISTRIBUTIONS = ("normal", "uniform", "categorical")
 _DTYPES = ("float16", "float32", "float64", "int32", "int64")
+# The fps a video file can hold in at least one format `vidgen generate` writes.
+MIN_FPS = min(low for low, _ in FPS_RANGES.values())
+MAX_FPS = max(high for _, high in FPS_RANGES.values())
 # onnxruntime's names of the tensor types in `_DTYPES`.
 _ONNX_TYPES = {"tensor(float16)": "float16", "tensor(float)": "float32",
                "tensor(double)": "float64", "tensor(int32)": "int32", "tensor(int64)": "int64"}
@@ -76,6 +80,9 @@ def check_manifest(manifest, where: str | Path = MANIFEST_NAME) -> None:
     fps = manifest.get("fps")
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps < math.inf:
         fail(f'"fps" must be a positive number, found {fps!r}')
+    if not MIN_FPS <= fps <= MAX_FPS:
+        fail(f'"fps" must be between {MIN_FPS:g} and {MAX_FPS:g} (what a video file can hold), '
+             f"found {fps!r}")
     if not isinstance(manifest.get("variable_frames", False), bool):
         fail(f'"variable_frames" must be true or false, found {manifest["variable_frames"]!r}')
     names = manifest.get("class_names")
