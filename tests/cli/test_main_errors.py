@@ -31,6 +31,18 @@ def test_an_os_error_names_the_users_path_not_the_temporary_file(monkeypatch, ca
     assert err.strip() == "vidgen: error: cannot use out.gif: Is a directory"
 
 
+def test_a_file_where_a_folder_should_be_is_named(monkeypatch, capsys, tmp_path):
+    (tmp_path / "afile").write_text("mine")
+    target = tmp_path / "afile" / "sub"
+    try:
+        target.mkdir(parents=True)
+    except OSError as exc:
+        code, err = _run_raising(monkeypatch, capsys, exc)
+    assert code == 2
+    assert err.strip() == (f"vidgen: error: cannot use {target}: {tmp_path / 'afile'} is a "
+                           "file, not a folder")
+
+
 def test_an_os_error_without_a_path_keeps_its_message(monkeypatch, capsys):
     code, err = _run_raising(monkeypatch, capsys, OSError("disk on fire"))
     assert code == 2 and err.strip() == "vidgen: error: disk on fire"

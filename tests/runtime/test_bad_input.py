@@ -167,6 +167,11 @@ def test_generate_cli_names_an_output_that_cannot_be_written(tiny_export, tmp_pa
     one_line_error(run_cli("generate", export, "--num", "2", "--out", str(folder)),
                    f"cannot write {folder}: it is a folder")
     assert list(tmp_path.iterdir()) == [folder] and list(folder.iterdir()) == []
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    one_line_error(run_cli("generate", export, "--num", "2", "--out", str(a_file / "x.gif")),
+                   f"cannot write {a_file / 'x.gif'}: {a_file} is a file, not a folder")
+    a_file.unlink()
     for out in ("/proc/x.gif", "/sys/x.gif"):
         if Path(out).parent.is_dir():
             one_line_error(run_cli("generate", export, "--num", "2", "--out", out),

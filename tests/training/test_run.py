@@ -294,7 +294,7 @@ def test_resume_without_epochs_keeps_the_saved_count(one_epoch_run, tmp_path):
     from vidgen_tf.training.run import TrainConfig, train_run
 
     run = copy_run(one_epoch_run, tmp_path)
-    with pytest.raises(VidgenError, match="already completed 1 epochs"):  # not 10 by default
+    with pytest.raises(VidgenError, match="already completed 1 epoch;"):  # not 10 by default
         train_run(TrainConfig(), run, resume=True, verbose=0)
     summary = train_run(TrainConfig(epochs=2), run, resume=True, verbose=0)
     assert (summary["epochs"], summary["epochs_this_run"]) == (2, 1)

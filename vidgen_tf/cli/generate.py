@@ -88,7 +88,8 @@ def run_generate(args) -> int:
             write_video(out, grid, fps=args.fps if args.fps is not None else generator.fps)
     except OSError as exc:  # a full disk, a folder that changed meanwhile, ...
         raise VidgenError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    print(f"wrote {out}: {len(videos)} videos of {videos.shape[1]} frames "
+    count, frames = len(videos), videos.shape[1]
+    print(f"wrote {out}: {count} video{'s' * (count != 1)} of {frames} frame{'s' * (frames != 1)} "
           f"{videos.shape[2]}x{videos.shape[3]} (seed {seed}, {generator.providers[0]})")
     return 0
 
@@ -132,6 +133,8 @@ def _check_writable(out: Path) -> None:
     if out.is_dir():
         raise VidgenError(f"cannot write {out}: it is a folder; give a file name such as "
                           f"{out / ('videos' + out.suffix)}")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise VidgenError(f"cannot write {out}: {out.parent} is a file, not a folder")
     if not out.parent.is_dir():
         raise VidgenError(f"cannot write {out}: folder {out.parent} does not exist")
     try:

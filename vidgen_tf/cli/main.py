@@ -7,6 +7,7 @@ synth` and `vidgen generate` never import TensorFlow.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
@@ -14,6 +15,7 @@ import signal
 import sys
 import threading
 import traceback
+from pathlib import Path
 
 from vidgen_tf import __version__
 from vidgen_tf.errors import VidgenError
@@ -101,7 +103,12 @@ def _os_error_message(exc: OSError) -> str:
     path = exc.filename2 if exc.filename2 is not None else exc.filename
     if path is None or not exc.strerror:
         return str(exc) or type(exc).__name__
-    return f"cannot use {os.fsdecode(path)}: {exc.strerror}"
+    path = os.fsdecode(path)
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):  # mkdir of a folder path that is a file
+        blocker = next((p for p in (Path(path), *Path(path).parents) if p.is_file()), None)
+        if blocker is not None:
+            return f"cannot use {path}: {blocker} is a file, not a folder"
+    return f"cannot use {path}: {exc.strerror}"
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gc
 import json
 import logging
 import os
@@ -325,7 +326,8 @@ def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -
         resolved["class_names"] = list(names)
     source, initial_epoch = _resume_source(run_dir) if resume else ("start", 0)
     if initial_epoch >= config.epochs:
-        raise VidgenError(f"{run_dir} already completed {initial_epoch} epochs; pass a larger "
+        raise VidgenError(f"{run_dir} already completed {initial_epoch} epoch"
+                          f"{'s' * (initial_epoch != 1)}; pass a larger "
                           f"--epochs to train further")
     precision = set_precision(config.precision)
     resolved["precision"] = precision
@@ -361,6 +363,7 @@ def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -
         samples,
     ]
     start = time.perf_counter()
+    data_error = None
     try:
         history = model.fit(data, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
                             initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
@@ -378,6 +381,18 @@ def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -
             f"out of memory training {config.model} at batch size {resolved['batch_size']} "
             f"({kwargs.get('frames')} frames of {kwargs.get('size')}x{kwargs.get('size')}); "
             "start again with a smaller --batch-size, --frames or --size") from exc
+    except tf.errors.OpError as exc:
+        from vidgen_tf.data.pipeline import pipeline_error
+
+        data_error = pipeline_error(exc)  # e.g. every video of the folder failed to decode
+        if data_error is None:
+            raise
+    if data_error is not None:
+        # Out of the except block, so that no traceback keeps fit's input iterator alive:
+        # its decoding threads must stop now, or they block the interpreter's exit.
+        del data
+        gc.collect()
+        raise data_error
     elapsed = time.perf_counter() - start
     if guard.stopped_at is not None:
         shutil.rmtree(backup_dir, ignore_errors=True)  # holds the broken state
