@@ -111,10 +111,10 @@ def _check_write_memory(args, generator) -> None:
         return  # generate() refuses this --frames with its own message
     manifest = generator.manifest
     height, width = manifest["height"], manifest["width"]
-    if args.num > 1:  # the layout of data.grid.video_grid: ceil(sqrt(num)) columns, 2 px gaps
-        cols = math.ceil(math.sqrt(args.num))
-        rows = math.ceil(args.num / cols)
-        height, width = 2 + rows * (height + 2), 2 + cols * (width + 2)
+    if args.num > 1:  # written as a grid (one video is written as it is)
+        from vidgen_tf.data.grid import grid_size
+
+        _, height, width = grid_size(args.num, height, width)
     height, width = height * args.scale, width * args.scale
     grid_bytes = frames * height * width * 3
     videos_bytes = (args.num * frames * manifest["height"] * manifest["width"]
