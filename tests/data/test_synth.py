@@ -51,6 +51,20 @@ def test_size_beyond_the_limit_is_refused_before_any_work(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_clip_too_large_for_memory_is_refused_before_any_work(tmp_path):
+    # 10^6 frames of 64x64 RGB: 11.4 GiB in one clip (it used to fail with a MemoryError).
+    one_line_error(run_cli("data", "synth", "--dataset", "shapes", "--out", str(tmp_path / "s"),
+                           "--num", "1", "--frames", "1000000"),
+                   "a clip of 1000000 frames at 64x64 is 11.4 GiB; vidgen data synth makes "
+                   "clips of at most 1 GiB: lower frames or size (--frames, --size)")
+    # One frame past the limit is refused; a small clip is not.
+    synthesize_dataset("shapes", tmp_path / "ok", num=1, frames=1, size=16)
+    with pytest.raises(ValueError, match=r"is 1\.0 GiB"):
+        synthesize_dataset("shapes", tmp_path / "s", num=1, frames=(1 << 30) // (3 * 64 * 64)
+                           + 1, size=64)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok"]
+
+
 @pytest.mark.parametrize("fmt, fps", [("gif", 500), ("gif", 1e300), ("mp4", 1e-9)])
 def test_fps_the_format_cannot_hold_is_refused_before_any_work(tmp_path, fmt, fps):
     with pytest.raises(VidgenError, match=f"fps must be between .* for .{fmt} files"):

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -187,6 +188,28 @@ def test_existing_run_needs_resume_and_resume_needs_a_run(tmp_path):
     missing = run_cli("train", *TINY, "--out", str(tmp_path / "none"), "--resume")
     assert missing.returncode == 2 and "no config.json" in missing.stderr
     os.remove(tmp_path / "run" / "config.json")
+
+
+def test_a_new_run_refuses_a_folder_holding_what_it_would_write(tmp_path):
+    from vidgen_tf.errors import VidgenError
+    from vidgen_tf.training.run import TrainConfig, train_run
+
+    run = tmp_path / "mine"
+    (run / "samples").mkdir(parents=True)
+    (run / "samples" / "latest.gif").write_bytes(b"the user's")
+    (run / "history.csv").write_text("the user's")
+    (run / "notes.txt").write_text("the user's")
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    config = TrainConfig(model="dcgan3d", preset="tiny", epochs=1, steps_per_epoch=1)
+    with pytest.raises(VidgenError, match=r"mine is not a run but holds history\.csv, "
+                                          r"samples/, which a new run would write over"):
+        train_run(config, run)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    # Unrelated files alone are no clash: the run goes ahead beside them.
+    os.remove(run / "history.csv")
+    shutil.rmtree(run / "samples")
+    train_run(config, run, verbose=0)
+    assert (run / "notes.txt").read_text() == "the user's" and (run / "model.keras").exists()
 
 
 def test_conditional_model_takes_the_class_count_of_its_data(tmp_path):

@@ -20,6 +20,9 @@ COMMAND = "vidgen data synth"
 #: (64), and 3 MiB per frame. Far larger sizes run out of memory (synth) or past FFmpeg's
 #: scaler limit of about 16000 pixels (prepare).
 MAX_SIZE = 1024
+#: Largest clip `vidgen data synth` makes, in bytes of uint8 video (frames x size^2 x 3):
+#: each clip is drawn whole in memory and the MP4/GIF writer holds about as much again.
+MAX_CLIP_BYTES = 1 << 30
 
 
 def synthesize_dataset(
@@ -56,6 +59,12 @@ def synthesize_dataset(
         raise ValueError(f"size must be at most {MAX_SIZE}; received size={size}")
     source = make_builtin(name, frames=frames, size=size, seed=seed, num=num, split=split,
                           mnist_path=mnist_path)
+    clip_bytes = source.frames * source.size * source.size * 3
+    if clip_bytes > MAX_CLIP_BYTES:
+        raise ValueError(
+            f"a clip of {source.frames} frames at {source.size}x{source.size} is "
+            f"{clip_bytes / 2**30:.1f} GiB; vidgen data synth makes clips of at most "
+            f"{MAX_CLIP_BYTES >> 30} GiB: lower frames or size (--frames, --size)")
     out = Path(out)
     check_output_folder(out, overwrite=overwrite, recognise=is_synth_output, command=COMMAND)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -257,6 +257,10 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
     elif (run_dir / "config.json").exists():
         raise VidgenError(f"{run_dir} already holds a run; pass --resume to continue it or "
                           f"choose another --out")
+    elif clashes := _run_entries(run_dir):
+        raise VidgenError(f"{run_dir} is not a run but holds {', '.join(clashes)}, which a new "
+                          "run would write over or mix with its own; choose another --out "
+                          "(a new or empty folder, or one without these names)")
     elif config.epochs is None:
         config = dataclasses.replace(config, epochs=DEFAULT_EPOCHS)
     if resume:  # values of the right type that still make no run: say where they came from
@@ -276,6 +280,16 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
         if existing is not None and not (run_dir / "checkpoints" / "state.json").exists():
             _remove_new_entries(run_dir, existing)
         raise
+
+
+# What a run writes in its folder (config.json aside, which marks a run).
+_RUN_ENTRIES = ("history.csv", "model.keras", "checkpoints", "backup", "samples", "logs")
+
+
+def _run_entries(run_dir: Path) -> list[str]:
+    """The entries of `run_dir` that a new run would write over, e.g. `["samples/"]`."""
+    return [name + ("/" if (run_dir / name).is_dir() else "")
+            for name in _RUN_ENTRIES if os.path.lexists(run_dir / name)]
 
 
 def _remove_new_entries(run_dir: Path, existing: set) -> None:
