@@ -48,6 +48,13 @@ def test_size_beyond_the_limit_is_refused_before_any_work(tmp_path):
     one_line_error(run_cli("data", "prepare", str(tmp_path), "--out", str(tmp_path / "p"),
                            "--size", "100000"),
                    f"--size must be between 1 and {MAX_SIZE}; received 100000")
+    from vidgen_tf.data.tfrecord import prepare_tfrecords
+
+    with pytest.raises(ValueError, match=f"size must be between 1 and {MAX_SIZE}; received "
+                                         "size=100000"):
+        prepare_tfrecords(tmp_path, tmp_path / "p", size=100_000)
+    with pytest.raises(ValueError, match="seed must be >= 0; received seed=-1"):
+        prepare_tfrecords(tmp_path, tmp_path / "p", size=16, seed=-1)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -17,6 +17,7 @@ import tensorflow as tf
 from vidgen_tf.data.folder import find_video_files, scan_video_folder
 from vidgen_tf.data.output_folder import check_output_folder, is_prepared_output, replace_folder
 from vidgen_tf.data.pipeline import PREPARED_METADATA
+from vidgen_tf.data.synth import MAX_SIZE
 from vidgen_tf.data.video_io import read_video
 from vidgen_tf.errors import VideoReadError, VidgenError
 
@@ -65,8 +66,10 @@ def prepare_tfrecords(
         The metadata written to `out/dataset.json`.
     """
     src, out = Path(src), Path(out)
-    if size < 1:
-        raise ValueError(f"size must be >= 1; received size={size}")
+    if not 1 <= size <= MAX_SIZE:
+        raise ValueError(f"size must be between 1 and {MAX_SIZE}; received size={size}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0; received seed={seed}")
     if clips_per_shard < 1:
         raise ValueError(
             f"clips_per_shard must be >= 1; received clips_per_shard={clips_per_shard}")
