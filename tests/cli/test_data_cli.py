@@ -49,7 +49,19 @@ def test_user_errors_are_one_line_with_exit_2_and_no_traceback(tmp_path):
          "source folder not found"),
         (("generate", str(tmp_path / "missing"), "--out", str(tmp_path / "x.gif")),
          "not an export directory"),
+        (("data", "inspect", str(tmp_path), "--workers", "0"),
+         "--workers must be an integer >= 1; received 0"),
+        (("data", "prepare", str(tmp_path), "--out", str(tmp_path / "p"), "--min-frames", "-2"),
+         "--min-frames must be an integer >= 1; received -2"),
+        (("data", "prepare", str(tmp_path), "--out", str(tmp_path / "p"), "--max-frames", "0"),
+         "--max-frames must be an integer >= 1; received 0"),
+        (("data", "synth", "--mnist", str(tmp_path / "m.npz"), "--out", str(tmp_path / "x")),
+         "--mnist applies to --dataset moving_mnist only; drop it for shapes"),
+        (("data", "synth", "--dataset", "moving_mnist", "--mnist", str(tmp_path / "m.txt"),
+          "--out", str(tmp_path / "x")),
+         f"MNIST file {tmp_path / 'm.txt'} is not an .npz (zip) file; expected a Keras-format"),
     ]
+    (tmp_path / "m.txt").write_text("not a zip file")
     for argv, message in cases:
         result = run_cli(*argv)
         assert result.returncode == 2, (argv, result.stderr)

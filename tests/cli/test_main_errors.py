@@ -48,6 +48,26 @@ def test_an_os_error_without_a_path_keeps_its_message(monkeypatch, capsys):
     assert code == 2 and err.strip() == "vidgen: error: disk on fire"
 
 
+def test_after_ctrl_c_tensorflows_never_used_reports_are_silenced(monkeypatch, capsys):
+    import logging
+
+    tf_logger = logging.getLogger("tensorflow")
+    saved_level = tf_logger.level
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger().addHandler(handler)
+    try:
+        code, err = _run_raising(monkeypatch, capsys, KeyboardInterrupt())
+        assert code == 130 and err.strip() == "vidgen: error: interrupted"
+        # What TensorFlow logs when an interrupted op's TensorArray is collected at exit.
+        tf_logger.error("==================================\nObject was never used ...")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        tf_logger.setLevel(saved_level)
+    assert records == []
+
+
 @pytest.mark.parametrize("message", ["Graph execution error:\n\nDetected at node x\n  File a.py"])
 def test_an_unexpected_error_is_one_line(monkeypatch, capsys, message):
     code, err = _run_raising(monkeypatch, capsys, RuntimeError(message))

@@ -151,6 +151,18 @@ def test_a_listed_provider_that_does_not_load_is_an_error(tiny_export):
         vg.CPU]
 
 
+def test_a_provider_that_fails_to_register_prints_nothing_to_stdout(tiny_export, capfd):
+    import onnxruntime as ort
+
+    trt = "TensorrtExecutionProvider"
+    if trt not in ort.get_available_providers():
+        pytest.skip("onnxruntime does not list TensorRT here")
+    with pytest.raises(ValueError, match=f"{trt} did not load"):
+        VideoGenerator(tiny_export["export"], providers=[trt])
+    # onnxruntime prints an "EP Error" banner (its own print, not its logger) on the way.
+    assert capfd.readouterr().out == ""
+
+
 @pytest.mark.parametrize("threads", [0, -1, 1.5])
 def test_bad_thread_counts_are_refused(tiny_export, threads):
     with pytest.raises(ValueError, match=r"threads must be None or an integer >= 1"):

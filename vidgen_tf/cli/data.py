@@ -77,8 +77,24 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     prepare.set_defaults(run=run_prepare)
 
 
+def _check_at_least_one(args, *names: str) -> None:
+    """Counts that must be >= 1 (None stands for a flag left at its "all" default)."""
+    from vidgen_tf.errors import VidgenError
+
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise VidgenError(f"--{name.replace('_', '-')} must be an integer >= 1; "
+                              f"received {value}")
+
+
 def run_synth(args) -> int:
     from vidgen_tf.data.synth import synthesize_dataset
+    from vidgen_tf.errors import VidgenError
+
+    if args.mnist is not None and args.dataset != "moving_mnist":
+        raise VidgenError(f"--mnist applies to --dataset moving_mnist only; drop it for "
+                          f"{args.dataset}")
 
     start = time.perf_counter()
     with progress_bar(args.num, f"synth {args.dataset}", unit="clip") as update:
@@ -99,6 +115,7 @@ def run_inspect(args) -> int:
     root = Path(args.dir)
     if not root.is_dir():
         raise VidgenError(f"not a folder: {args.dir}")
+    _check_at_least_one(args, "workers", "frames", "stride")
     files = find_video_files(root)
     labelled = bool(files) and any(len(f.relative_to(root).parts) > 1 for f in files)
     with progress_bar(len(files), "inspect") as update:
@@ -146,6 +163,7 @@ def run_prepare(args) -> int:
         raise VidgenError(f"--size must be between 1 and {MAX_SIZE}; received {args.size}")
     if args.seed < 0:
         raise VidgenError(f"--seed must be an integer >= 0; received {args.seed}")
+    _check_at_least_one(args, "workers", "min_frames", "max_frames", "clips_per_shard")
     # Before TensorFlow loads and anything is decoded (prepare_tfrecords checks again).
     check_output_folder(args.out, overwrite=args.overwrite, recognise=is_prepared_output,
                         command="vidgen data prepare")

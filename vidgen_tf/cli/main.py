@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)
         _report("terminated" if terminated else "interrupted")
+        # Ops cut short leave TensorFlow objects that it reports at exit as "never used", a
+        # block of stack traces about its internals: nothing the user did or can act on.
+        logging.getLogger("tensorflow").setLevel(logging.CRITICAL)
         return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     except (VidgenError, ValueError, TypeError, OSError) as exc:
         # User-facing problems: bad arguments, bad files, missing folders.

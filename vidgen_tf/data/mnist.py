@@ -124,6 +124,9 @@ def _load_npz(path: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     if not os.path.isfile(path):
         raise VidgenError(f"MNIST file {path} not found; expected {_NPZ_EXPECTED}")
     keys = (f"x_{split}", f"y_{split}")
+    if not zipfile.is_zipfile(path):  # np.load's guesses (a pickle?) would only mislead
+        raise VidgenError(f"MNIST file {path} is not an .npz (zip) file; expected "
+                          f"{_NPZ_EXPECTED}")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [key for key in keys if key not in npz.files]

@@ -6,6 +6,8 @@ must work where TensorFlow and Keras are not installed.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -275,14 +277,18 @@ def _open_session(ort, model_path: str, options, providers: list | None):
 
 def _first_provider_loads(ort, model_path: str, providers: list) -> bool:
     """Whether a session gets `providers[0]`. onnxruntime-gpu lists CUDA even without a GPU
-    and then falls back to the CPU after logging an error: try quietly and look."""
+    and then falls back to the CPU after logging an error: try quietly and look. (For a
+    provider that fails to register, such as TensorRT without its libraries, onnxruntime also
+    `print`s an "EP Error" banner to standard output, where it would mix with the caller's
+    output: it is swallowed too.)"""
     previous = ort.get_default_logger_severity() if hasattr(
         ort, "get_default_logger_severity") else 2
     ort.set_default_logger_severity(4)
     try:
         quiet = ort.SessionOptions()
         quiet.log_severity_level = 4
-        session = ort.InferenceSession(model_path, quiet, providers=providers)
+        with contextlib.redirect_stdout(io.StringIO()):
+            session = ort.InferenceSession(model_path, quiet, providers=providers)
     finally:
         ort.set_default_logger_severity(previous)
     return session.get_providers()[0] == _provider_name(providers[0])
