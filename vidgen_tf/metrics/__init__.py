@@ -1,4 +1,5 @@
-"""Video metrics: FVD with the Kinetics-400 I3D, and per-frame SSIM, PSNR and MSE.
+"""Video metrics: FVD with the Kinetics-400 I3D, per-frame SSIM, PSNR and MSE, and per-clip
+checks of generated `shapes` clips.
 
 Importing this package never imports TensorFlow; the names below load on first use.
 """
@@ -15,6 +16,8 @@ _LAZY = {
     "ssim_per_frame": "vidgen_tf.metrics.frames",
     "psnr_per_frame": "vidgen_tf.metrics.frames",
     "mse_per_frame": "vidgen_tf.metrics.frames",
+    "clip_statistics": "vidgen_tf.metrics.shapes",
+    "looks_like_shapes": "vidgen_tf.metrics.shapes",
 }
 
 __all__ = list(_LAZY)
