@@ -23,6 +23,9 @@ class VideoDCGAN(GANTrainer):
         generator: VideoDCGANGenerator (built from the other arguments when None).
         discriminator: VideoDCGANDiscriminator (likewise).
         frames, size, z_dim, base_filters: used only when a network is built here.
+        discriminator_norm: str, default "batch". The `norm` of a discriminator built here:
+            "batch", "layer", "spectral" (SNGAN; pair it with `compile(loss="hinge")`) or
+            "none".
         gp_weight: float, default 10. Weight of the gradient penalty with loss "wgan_gp".
         seed: int, default 0. Seed of the noise drawn in `train_step`.
 
@@ -42,12 +45,14 @@ class VideoDCGAN(GANTrainer):
     def __init__(self, generator: VideoDCGANGenerator | None = None,
                  discriminator: VideoDCGANDiscriminator | None = None, *, frames: int = 16,
                  size: int = 64, z_dim: int = 100, base_filters: int = 64,
+                 discriminator_norm: str = "batch",
                  gp_weight: float = 10.0, seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.generator = generator or VideoDCGANGenerator(
             frames=frames, size=size, z_dim=z_dim, base_filters=base_filters)
         self.discriminator = discriminator or VideoDCGANDiscriminator(
-            frames=self.generator.frames, size=self.generator.size, base_filters=base_filters)
+            frames=self.generator.frames, size=self.generator.size, base_filters=base_filters,
+            norm=discriminator_norm)
         if (self.discriminator.frames, self.discriminator.size) != (
                 self.generator.frames, self.generator.size):
             raise ValueError(

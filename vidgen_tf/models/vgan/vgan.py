@@ -25,6 +25,9 @@ class VGAN(GANTrainer):
         generator: VGANGenerator (built from the other arguments when None).
         discriminator: VGANDiscriminator (likewise).
         frames, size, z_dim, base_filters: used only when a network is built here.
+        discriminator_norm: str, default "batch". The `norm` of a discriminator built here:
+            "batch", "layer", "spectral" (SNGAN; pair it with `compile(loss="hinge")`) or
+            "none".
         mask_weight: float >= 0, default 0.1. Weight of the mask sparsity penalty (the
             paper's lambda).
         gp_weight: float, default 10. Weight of the gradient penalty with loss "wgan_gp".
@@ -46,6 +49,7 @@ class VGAN(GANTrainer):
     def __init__(self, generator: VGANGenerator | None = None,
                  discriminator: VGANDiscriminator | None = None, *, frames: int = 32,
                  size: int = 64, z_dim: int = 100, base_filters: int = 64,
+                 discriminator_norm: str = "batch",
                  mask_weight: float = 0.1, gp_weight: float = 10.0, seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         if mask_weight < 0:
@@ -54,7 +58,8 @@ class VGAN(GANTrainer):
         self.generator = generator or VGANGenerator(
             frames=frames, size=size, z_dim=z_dim, base_filters=base_filters)
         self.discriminator = discriminator or VGANDiscriminator(
-            frames=self.generator.frames, size=self.generator.size, base_filters=base_filters)
+            frames=self.generator.frames, size=self.generator.size, base_filters=base_filters,
+            norm=discriminator_norm)
         if (self.discriminator.frames, self.discriminator.size) != (
                 self.generator.frames, self.generator.size):
             raise ValueError(
