@@ -7,10 +7,6 @@ DCGAN3D_PRESETS = {
     # (18 minutes) give coloured blobs that move but change colour as they go (README, "The
     # other families").
     "small_32": {"frames": 16, "size": 32, "z_dim": 64, "base_filters": 32, "batch_size": 16},
-    # small_32 with what the built-in shapes needed for MoCoGAN (README, "How we got here"): a
-    # spectrally normalized discriminator (SNGAN); train it with --loss hinge.
-    "shapes_32": {"frames": 16, "size": 32, "z_dim": 64, "base_filters": 32, "batch_size": 16,
-                  "discriminator_norm": "spectral"},
     # For tests and smoke runs.
     "tiny": {"frames": 8, "size": 16, "z_dim": 8, "base_filters": 8, "batch_size": 4},
 }

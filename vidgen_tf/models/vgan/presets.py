@@ -10,9 +10,6 @@ VGAN_PRESETS = {
     # step on a 2-core CPU (README, "The other families").
     "small_32": {"frames": 16, "size": 32, "z_dim": 64, "base_filters": 32,
                  "mask_weight": 0.1, "batch_size": 16},
-    # small_32 with a spectrally normalized discriminator (SNGAN); train it with --loss hinge.
-    "shapes_32": {"frames": 16, "size": 32, "z_dim": 64, "base_filters": 32,
-                  "mask_weight": 0.1, "batch_size": 16, "discriminator_norm": "spectral"},
     # For tests and smoke runs.
     "tiny": {"frames": 8, "size": 16, "z_dim": 8, "base_filters": 8, "mask_weight": 0.1,
              "batch_size": 4},
