@@ -27,6 +27,27 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 }
 BACKGROUND: tuple[int, int, int] = (0, 0, 0)
 
+
+def caption(colour: str, shape: str, direction: str) -> str:
+    """The caption of a clip: "a red circle moves left", "an orange square moves up"."""
+    article = "an" if colour[0] in "aeiou" else "a"
+    return f"{article} {colour} {shape} moves {direction}"
+
+
+# Every caption the dataset can produce: 8 colours x 3 shapes x 4 directions.
+ALL_CAPTIONS: tuple[str, ...] = tuple(
+    caption(c, s, d) for c in COLOURS for s in SHAPES for d in DIRECTIONS)
+# Captions a text-conditioned model never trains on, to test composition: every magenta
+# triangle, and four other colour/shape/direction combinations whose words all appear in
+# other training captions.
+HELD_OUT_CAPTIONS: tuple[str, ...] = (
+    *(caption("magenta", "triangle", d) for d in DIRECTIONS),
+    caption("cyan", "circle", "up"),
+    caption("yellow", "square", "left"),
+    caption("green", "triangle", "right"),
+    caption("white", "circle", "down"),
+)
+
 # Size of one shape relative to the frame: radius of a circle, half side of a square,
 # half the bounding box of a triangle.
 MIN_RADIUS_FRACTION = 0.12
@@ -209,9 +230,8 @@ class ShapesDataset(ClipSource):
             cx, cy = across, along
 
         video = render_shape(shape, cx, cy, radius, COLOURS[colour_name], self.size)
-        article = "an" if colour_name[0] in "aeiou" else "a"
-        caption = f"{article} {colour_name} {shape} moves {direction}"
-        return {"video": video, "label": label, "caption": caption}
+        return {"video": video, "label": label,
+                "caption": caption(colour_name, shape, direction)}
 
     def __repr__(self) -> str:
         return (
