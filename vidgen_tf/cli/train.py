@@ -28,12 +28,17 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                        help="epochs (default 10; with --resume, the saved run's)")
     train.add_argument("--steps-per-epoch", type=int, default=100,
                        help="training steps per epoch (default 100)")
-    train.add_argument("--loss", default="bce", help="bce (default), hinge or wgan_gp")
+    train.add_argument("--loss", default=None,
+                       help="bce, hinge or wgan_gp (default: the preset's, else bce)")
     train.add_argument("--precision", default="auto",
                        help="auto (default: mixed_bfloat16 on a CPU with bfloat16 instructions, "
                             "else float32), float32, mixed_bfloat16 or mixed_float16 (GPU)")
     train.add_argument("--strategy", default="default",
                        help="default, mirrored (all local GPUs) or multiworker (TF_CONFIG)")
+    train.add_argument("--condition", default=None, metavar="NAMES",
+                       help="train a conditional model on label, text or first_frame "
+                            "(comma-separated for several; mocogan): the data's class, its "
+                            "caption, or the clip's first frame")
     train.add_argument("--seed", type=int, default=0, help="seed of noise and data order")
     train.add_argument("--sample-every", type=int, default=1,
                        help="write a sample grid every N epochs (default 1)")
@@ -52,7 +57,8 @@ def run_train(args) -> int:
         model=args.model, data=args.data, preset=args.preset, frames=args.frames,
         size=args.size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch, loss=args.loss, precision=args.precision,
-        strategy=args.strategy, seed=args.seed, sample_every=args.sample_every)
+        strategy=args.strategy, seed=args.seed, sample_every=args.sample_every,
+        conditions=args.condition)
     summary = train_run(config, args.out, resume=args.resume,
                         verbose=1 if sys.stdout.isatty() else 2)
     done, total = summary["epochs_this_run"], summary["epochs"]

@@ -11,9 +11,11 @@ FFmpeg and decodes in C; the tf.data pipelines call it through `tf.numpy_functio
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 import os
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
 
@@ -327,6 +329,7 @@ def write_video(
     fps: float = 8.0,
     *,
     crf: int = 17,
+    metadata: Mapping[str, object] | None = None,
 ) -> Path:
     """Write a video as mp4 (H.264, yuv420p) or animated gif, chosen by the file extension.
 
@@ -339,6 +342,20 @@ def write_video(
         fps: frames per second, within `FPS_RANGES` for the extension (0.1 to 50 for gif,
             0.1 to 240 for mp4); anything else is a VidgenError.
         crf: H.264 quality for mp4 (0 = lossless, 17 = visually lossless, 23 = x264 default).
+        metadata: what made the video (e.g. `{"generator": "vidgen_tf 0.1.8", "seed": 3}`),
+            stored in the container as one JSON object (see below; `read_video_metadata`
+            reads it back). Values may be strings, numbers, booleans, None, lists and nested
+            dicts; numpy scalars and arrays become numbers and lists, paths become strings.
+            None or `{}` writes nothing.
+
+    Where `metadata` goes: its JSON text is the container's "comment". In mp4 that is the
+    `©cmt` item of the `moov/udta/meta/ilst` atom, in UTF-8 (the mp4 muxer keeps
+    "comment", "title", "description", ... but always overwrites "encoder" with its own
+    name, so only "comment" is written). FFmpeg's gif muxer writes no comments, so a GIF
+    Comment Extension (`0x21 0xFE`, 255-byte sub-blocks) holding the JSON with non-ASCII
+    characters escaped (GIF comments should be 7-bit ASCII) is inserted after the global
+    colour table, before the looping extension and the first frame; the frames are
+    byte-for-byte those of the same write without metadata.
 
     H.264 with 4:2:0 chroma needs even width and height: an odd-sized video is padded by
     repeating its last row and/or column once, so reading it back gives a size rounded up
@@ -362,14 +379,17 @@ def write_video(
         )
     fps = check_fps(fps, ext)
     video = _as_uint8_video(frames)
+    comment = None if metadata is None else _metadata_json(metadata, ascii_only=ext == ".gif")
     if not path.parent.exists():
         raise VidgenError(f"output folder does not exist: {path.parent}")
     tmp = path.with_name(f".{path.stem}.partial{ext}")
     try:
         if ext == ".mp4":
-            _write_mp4(tmp, _pad_even(video), fps, crf)
+            _write_mp4(tmp, _pad_even(video), fps, crf, comment)
         else:
             _write_gif(tmp, video, fps)
+            if comment is not None:
+                _insert_gif_comment(tmp, comment)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -381,9 +401,12 @@ def _rate(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
-def _write_mp4(path: Path, video: np.ndarray, fps: float, crf: int) -> None:
+def _write_mp4(path: Path, video: np.ndarray, fps: float, crf: int,
+               comment: str | None = None) -> None:
     av = _import_av()
     with av.open(str(path), mode="w", format="mp4") as container:
+        if comment is not None:
+            container.metadata["comment"] = comment
         stream = container.add_stream("libx264", rate=_rate(fps))
         stream.width, stream.height = video.shape[2], video.shape[1]
         stream.pix_fmt = "yuv420p"
@@ -434,3 +457,73 @@ def _write_gif(path: Path, video: np.ndarray, fps: float) -> None:
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+
+
+def _json_value(value):
+    """`json.dumps` fallback: numpy scalars/arrays and paths as plain JSON; anything else fails."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def _metadata_json(metadata: Mapping[str, object], *, ascii_only: bool) -> str | None:
+    """The JSON text `write_video` stores for `metadata` (None when empty); bad metadata fails
+    here, before anything is written."""
+    if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
+        raise TypeError(f"metadata must be a dict with str keys or None; received "
+                        f"metadata={metadata!r}")
+    if not metadata:
+        return None
+    try:
+        return json.dumps(dict(metadata), ensure_ascii=ascii_only, allow_nan=False,
+                          default=_json_value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"metadata must hold only JSON values (str, finite numbers, bool, None, "
+                        f"lists, dicts): {exc}; received metadata={metadata!r}") from exc
+
+
+def _insert_gif_comment(path: Path, text: str) -> None:
+    """Insert a GIF Comment Extension holding ASCII `text` after the global colour table."""
+    data = path.read_bytes()
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+        raise VidgenError(f"cannot add metadata to {path}: not a GIF file")
+    flags = data[10]  # logical screen descriptor: global colour table flag and size
+    start = 13 + (3 << ((flags & 0x07) + 1) if flags & 0x80 else 0)
+    if start >= len(data):
+        raise VidgenError(f"cannot add metadata to {path}: the GIF ends in its colour table")
+    payload = text.encode("ascii")
+    blocks = b"".join(bytes([len(payload[i:i + 255])]) + payload[i:i + 255]
+                      for i in range(0, len(payload), 255))
+    # Extension blocks are GIF89a; FFmpeg writes 89a already, 87a would need the new version.
+    path.write_bytes(b"GIF89a" + data[6:start] + b"\x21\xfe" + blocks + b"\x00" + data[start:])
+
+
+def read_video_metadata(path: str | os.PathLike) -> dict[str, object]:
+    """Read the container metadata of a video file with PyAV (FFmpeg's demuxers).
+
+    Returns:
+        The dict `write_video(..., metadata=...)` stored, decoded from the JSON object in the
+        "comment" item (mp4 `©cmt`, gif Comment Extension), with its nested values.
+        For any other file (no comment, or a comment that is not a JSON object), the raw
+        container metadata as strings, e.g. `{"major_brand": "isom", "encoder": ...}` for
+        mp4 or `{}` for a gif without comments.
+
+    Raises:
+        VideoReadError: the file is missing, empty or not a readable video.
+
+    Example:
+        >>> read_video_metadata("clip.gif")["seed"]  # doctest: +SKIP
+        3
+    """
+    container, _ = _open(path)
+    try:
+        raw = dict(container.metadata)
+    finally:
+        container.close()
+    try:
+        stored = json.loads(raw.get("comment", ""))
+    except ValueError:
+        return raw
+    return stored if isinstance(stored, dict) else raw

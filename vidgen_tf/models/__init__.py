@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import zipfile
 
@@ -18,12 +19,24 @@ def load_model(path: str | os.PathLike, **kwargs):
     """
     import keras
 
-    from vidgen_tf.models.registry import FAMILIES, available_families
-
     if str(path).endswith(".keras") and os.path.isfile(path) and not zipfile.is_zipfile(path):
         # Keras would report such a file as "File not found".
         raise VidgenError(f"{path} is not a valid .keras file (damaged or truncated, e.g. by "
                           "a full disk or an interrupted copy); use another copy or checkpoint")
-    for name in available_families():
-        importlib.import_module(FAMILIES[name][0])
+    _register_families()
     return keras.models.load_model(path, **kwargs)
+
+
+def _register_families() -> None:
+    """Import every installed family, which registers its Keras classes (as keras-hub does on
+    import), so that plain `keras.models.load_model` finds them."""
+    from vidgen_tf.models.registry import FAMILIES, available_families
+
+    for name in available_families():
+        importlib.import_module(FAMILIES[name].module)
+    importlib.import_module("vidgen_tf.layers.condition_encoder")
+
+
+# A runtime-only install has no Keras and nothing to register.
+if importlib.util.find_spec("keras") is not None:
+    _register_families()

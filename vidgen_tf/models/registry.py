@@ -1,41 +1,103 @@
-"""The model families `vidgen train --model` knows, their trainer classes and presets."""
+"""The model families `vidgen train --model` knows: one `Family` record each, by name."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 from vidgen_tf.errors import VidgenError
 
-# name -> (module, trainer class, presets module, presets dict)
-FAMILIES = {
-    "dcgan3d": ("vidgen_tf.models.dcgan3d", "VideoDCGAN",
-                "vidgen_tf.models.dcgan3d.presets", "DCGAN3D_PRESETS"),
-    "vgan": ("vidgen_tf.models.vgan", "VGAN", "vidgen_tf.models.vgan.presets", "VGAN_PRESETS"),
-    "mocogan": ("vidgen_tf.models.mocogan", "MoCoGAN",
-                "vidgen_tf.models.mocogan.presets", "MOCOGAN_PRESETS"),
-}
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """One model family: where its trainer and presets live and what it can do.
+
+    Attributes:
+        name: the `--model` name.
+        module: the package that defines (and registers) the trainer class.
+        trainer: the trainer class's name in `module`.
+        presets_module, presets: the module and dict of its named presets.
+        task: "generation" (noise -> video) or "prediction" (context -> future frames).
+        conditions: the conditions (`--condition`) it can be trained on.
+        summary: one line for help texts.
+    """
+
+    name: str
+    module: str
+    trainer: str
+    presets_module: str
+    presets: str
+    task: str = "generation"
+    conditions: tuple[str, ...] = ()
+    summary: str = ""
+
+    def trainer_class(self):
+        return getattr(importlib.import_module(self.module), self.trainer)
+
+    def preset_table(self) -> dict:
+        return getattr(importlib.import_module(self.presets_module), self.presets)
+
+
+FAMILIES: dict[str, Family] = {family.name: family for family in (
+    Family("dcgan3d", "vidgen_tf.models.dcgan3d", "VideoDCGAN",
+           "vidgen_tf.models.dcgan3d.presets", "DCGAN3D_PRESETS",
+           summary="3D-convolutional DCGAN (Vondrick et al. 2016 without the two streams)"),
+    Family("vgan", "vidgen_tf.models.vgan", "VGAN", "vidgen_tf.models.vgan.presets",
+           "VGAN_PRESETS", summary="two-stream VGAN: moving foreground over a still background"),
+    Family("mocogan", "vidgen_tf.models.mocogan", "MoCoGAN",
+           "vidgen_tf.models.mocogan.presets", "MOCOGAN_PRESETS",
+           conditions=("label", "text", "first_frame"),
+           summary="MoCoGAN: content and motion codes, image and video discriminators"),
+)}
 # Keys of a preset that configure training rather than the model.
-TRAINING_KEYS = ("batch_size",)
+TRAINING_KEYS = ("batch_size", "loss")
 
 
 def available_families() -> list[str]:
     """Families whose code is installed (a family arriving later is simply absent)."""
-    names = []
-    for name, (module, *_rest) in FAMILIES.items():
-        if importlib.util.find_spec(module) is not None:
-            names.append(name)
-    return names
+    return [name for name, family in FAMILIES.items()
+            if importlib.util.find_spec(family.module) is not None]
+
+
+def family(name: str) -> Family:
+    """The `Family` called `name`; VidgenError listing the valid names if unknown."""
+    valid = available_families()
+    if name not in valid:
+        raise VidgenError(f"unknown model {name!r}; choose one of: {', '.join(valid)}")
+    return FAMILIES[name]
 
 
 def get_family(name: str):
     """(trainer class, presets dict) of a family; VidgenError listing valid names if unknown."""
-    valid = available_families()
-    if name not in valid:
-        raise VidgenError(f"unknown model {name!r}; choose one of: {', '.join(valid)}")
-    module, cls_name, presets_module, presets_name = FAMILIES[name]
-    trainer_cls = getattr(importlib.import_module(module), cls_name)
-    presets = getattr(importlib.import_module(presets_module), presets_name)
-    return trainer_cls, presets
+    found = family(name)
+    return found.trainer_class(), found.preset_table()
+
+
+def parse_conditions(text: str | None, name: str) -> tuple[str, ...]:
+    """`--condition label,text` -> ("label", "text") for family `name`, checked: an unknown
+    condition, or one the family cannot take, is a VidgenError saying what is allowed."""
+    from vidgen_tf.layers.condition_encoder import CONDITIONS
+
+    if text is None:
+        return ()
+    requested = [part.strip() for part in text.split(",")]
+    if not all(requested):
+        raise VidgenError(f"--condition takes comma-separated names ({', '.join(CONDITIONS)}); "
+                          f"received {text!r}")
+    unknown = [c for c in requested if c not in CONDITIONS]
+    if unknown:
+        raise VidgenError(f"unknown condition {unknown[0]!r}; --condition takes "
+                          f"{', '.join(CONDITIONS)} (comma-separated for several)")
+    allowed = family(name).conditions
+    refused = [c for c in requested if c not in allowed]
+    if refused:
+        takers = [f.name for f in FAMILIES.values() if refused[0] in f.conditions]
+        can = f"it takes {', '.join(allowed)}" if allowed else "it takes no condition"
+        raise VidgenError(f"{name} cannot be trained on the condition {refused[0]!r} ({can}); "
+                          f"families that can: {', '.join(takers) or 'none'}")
+    if len(set(requested)) != len(requested):
+        raise VidgenError(f"--condition names a condition twice: {text!r}")
+    return tuple(c for c in CONDITIONS if c in requested)
 
 
 def model_kwargs(preset: dict) -> dict:
@@ -45,13 +107,12 @@ def model_kwargs(preset: dict) -> dict:
 
 def build_untrained(name: str, preset: str | None):
     """A freshly initialised trainer of family `name` with `preset` (for benchmarks)."""
-    trainer_cls, _ = get_family(name)
-    return trainer_cls(**model_kwargs(get_preset(name, preset)))
+    return family(name).trainer_class()(**model_kwargs(get_preset(name, preset)))
 
 
 def get_preset(name: str, preset: str | None) -> dict:
     """A copy of a family's preset; VidgenError listing the valid preset names if unknown."""
-    _, presets = get_family(name)
+    presets = family(name).preset_table()
     if preset is None:
         return {}
     if preset not in presets:

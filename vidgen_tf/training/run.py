@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from vidgen_tf.errors import VidgenError
 
 logger = logging.getLogger(__name__)
@@ -41,11 +43,12 @@ class TrainConfig:
     batch_size: int | None = None
     epochs: int | None = None  # None: 10 for a new run, the saved run's for --resume
     steps_per_epoch: int = 100
-    loss: str = "bce"
+    loss: str | None = None  # None: the preset's, else "bce"
     precision: str = "auto"
     strategy: str = "default"
     seed: int = 0
     sample_every: int = 1
+    conditions: str | None = None  # comma-separated: label, text, first_frame
     model_kwargs: dict = dataclasses.field(default_factory=dict)
 
     def resolved(self) -> dict:
@@ -54,6 +57,7 @@ class TrainConfig:
 
         preset = get_preset(self.model, self.preset)
         batch_size = self.batch_size or preset.get("batch_size") or 16
+        loss = self.loss or preset.get("loss") or "bce"
         kwargs = model_kwargs(preset)
         kwargs.update(self.model_kwargs)
         if self.frames is not None:
@@ -61,7 +65,7 @@ class TrainConfig:
         if self.size is not None:
             kwargs["size"] = self.size
         kwargs["seed"] = self.seed
-        return {"model_kwargs": kwargs, "batch_size": batch_size}
+        return {"model_kwargs": kwargs, "batch_size": batch_size, "loss": loss}
 
 
 DEFAULT_EPOCHS = 10
@@ -202,22 +206,103 @@ def _check_resume_flags(requested: TrainConfig, saved: TrainConfig, run_dir: Pat
                           "change), or start a new run with another --out")
 
 
-def _dataset(config: TrainConfig, model_kwargs: dict, batch_size: int, conditional: bool):
+def _dataset(config: TrainConfig, model_kwargs: dict, batch_size: int, keys: tuple,
+             held_out: list[str]):
+    """Batches of the data keys the trainer reads: "video", and "label", "prompt_tokens"
+    (captions tokenized with the model's vocabulary) and "first_frame" as it is conditioned.
+    Clips whose caption is in `held_out` are never seen."""
     import tensorflow as tf
 
-    from vidgen_tf.data.pipeline import load_dataset
+    from vidgen_tf.data.pipeline import load_dataset, tokenize_captions
 
+    captions = "prompt_tokens" in keys or bool(held_out)
     kwargs = dict(frames=model_kwargs.get("frames"), size=model_kwargs.get("size"),
-                  batch_size=batch_size, seed=config.seed)
-    if conditional:
+                  seed=config.seed)
+    if "label" in keys:
         kwargs["labels"] = True
+    if captions:
+        kwargs["captions"] = True
     ds = load_dataset(config.data, **kwargs)
-    keep = ("video", "label") if conditional else ("video",)
+    if held_out:
+        excluded = tf.constant(held_out)
+
+        def seen(element):
+            return tf.logical_not(tf.reduce_any(tf.equal(element["caption"], excluded)))
+
+        ds = ds.filter(seen)
+    if "prompt_tokens" in keys:
+        ds = tokenize_captions(ds, model_kwargs["vocabulary"], model_kwargs["max_tokens"])
 
     def select(element):
-        return {key: element[key] for key in keep}
+        return {key: element[key] for key in keys}
 
-    return ds.map(select, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(select, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def _resolve_conditions(config: TrainConfig, resolved: dict) -> None:
+    """Fill in what `--condition` needs from the data: the classes of "label", the tokenizer
+    of "text" (built from the training captions; the shapes data holds its
+    `HELD_OUT_CAPTIONS` out of text training), and record them in `resolved`."""
+    from vidgen_tf.models.registry import parse_conditions
+
+    conditions = parse_conditions(config.conditions, config.model)
+    kwargs = resolved["model_kwargs"]
+    if not conditions:
+        return
+    kwargs["conditions"] = list(conditions)
+    resolved["conditions"] = list(conditions)
+    if "label" in conditions:
+        kwargs["num_classes"] = max(int(kwargs.get("num_classes") or 0), 1)  # set from the data
+    if "text" in conditions:
+        from vidgen_tf.data.pipeline import dataset_captions
+        from vidgen_tf.data.shapes import HELD_OUT_CAPTIONS
+        from vidgen_tf.runtime.tokenizer import WordTokenizer
+
+        captions = dataset_captions(config.data)
+        held_out = [c for c in HELD_OUT_CAPTIONS if c in captions] if config.data == "shapes" \
+            else []
+        trained = [c for c in captions if c not in held_out]
+        if not any(c.strip() for c in trained):
+            raise VidgenError(f"--condition text needs captions; {config.data} has none (give "
+                              "each video a .txt sidecar with its caption)")
+        try:
+            tokenizer = WordTokenizer.from_captions(trained)
+        except ValueError as exc:
+            raise VidgenError(f"cannot build a tokenizer from the captions of {config.data}: "
+                              f"{exc}") from exc
+        kwargs["vocabulary"] = tokenizer.vocabulary
+        kwargs["max_tokens"] = tokenizer.max_tokens
+        resolved["captions"] = sorted(set(trained))
+        resolved["held_out_captions"] = held_out
+
+
+def _sample_conditions(config: TrainConfig, resolved: dict, num: int) -> dict | None:
+    """Fixed conditions for the sample grids: labels 0, 1, 2...; captions cycling over the
+    trained ones then the held-out ones; first frames of clips the run never trains on."""
+    conditions = resolved.get("conditions") or []
+    if not conditions:
+        return None
+    kwargs = resolved["model_kwargs"]
+    values: dict = {}
+    if "label" in conditions:
+        values["label"] = (np.arange(num) % kwargs["num_classes"]).astype(np.int32)
+    if "text" in conditions:
+        from vidgen_tf.runtime.tokenizer import WordTokenizer
+
+        captions = resolved["held_out_captions"] + resolved["captions"]
+        picks = [captions[i * len(captions) // num] for i in range(num)]
+        values["prompt_tokens"] = WordTokenizer(kwargs["vocabulary"],
+                                                kwargs["max_tokens"]).encode(picks)
+        values["captions"] = picks
+    if "first_frame" in conditions:
+        from vidgen_tf.data.pipeline import load_dataset
+
+        ds = load_dataset(config.data, frames=kwargs.get("frames"), size=kwargs.get("size"),
+                          seed=config.seed + 1, batch_size=num)
+        batch = next(iter(ds))
+        values["first_frame"] = np.asarray(batch["first_frame"], np.float32)
+    return values
 
 
 def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
@@ -325,6 +410,7 @@ def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -
 
     trainer_cls, _ = get_family(config.model)
     resolved = config.resolved()
+    _resolve_conditions(config, resolved)
     if resolved["model_kwargs"].get("num_classes"):
         # A conditional model learns the classes of its data, whatever the preset says.
         from vidgen_tf.data.pipeline import dataset_class_names
@@ -356,17 +442,21 @@ def _fit(config: TrainConfig, run_dir: Path, resume: bool, verbose: int | str) -
             model = load_model(checkpoint)
         else:
             model = trainer_cls(**resolved["model_kwargs"])
-            model.compile(loss=config.loss)
+            model.compile(loss=resolved["loss"])
     # Only now that the run can really start does config.json record this start.
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(run_dir / "config.json", _run_record(
         run_dir, config, resolved, strategy.num_replicas_in_sync, resume))
-    conditional = bool(getattr(model.generator, "num_classes", 0))
-    data = _dataset(config, resolved["model_kwargs"], resolved["batch_size"], conditional)
+    keys = tuple(getattr(model, "data_keys", ("video",)))
+    if bool(getattr(model.generator, "num_classes", 0)) and "label" not in keys:
+        keys = (*keys, "label")  # the paper's category code trains on real labels
+    data = _dataset(config, resolved["model_kwargs"], resolved["batch_size"], keys,
+                    resolved.get("held_out_captions") or [])
 
     guard = NaNGuard()
     samples = VideoSampleLogger(run_dir / "samples", every=config.sample_every, num=16,
-                                seed=config.seed, tensorboard_dir=run_dir / "logs")
+                                seed=config.seed, tensorboard_dir=run_dir / "logs",
+                                conditions=_sample_conditions(config, resolved, 16))
     callbacks = [
         guard,
         # Before the backup: an epoch's row is written before the epoch counts as done.

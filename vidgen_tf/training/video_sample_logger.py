@@ -24,8 +24,9 @@ class VideoSampleLogger(keras.callbacks.Callback):
     Files go to `out_dir/epoch_0001.gif` and `.mp4` (and `latest.gif`); with
     `tensorboard_dir`, the grid's frames are also logged as an image summary "samples".
     The noise is drawn once, with numpy, from the generator's `noise_spec()` and `seed`, so
-    successive grids show the same samples improving. Conditional generators get labels
-    0, 1, 2, ... cycling over the classes.
+    successive grids show the same samples improving. Generators with the paper's category
+    code get labels 0, 1, 2, ... cycling over the classes; conditional generators get the
+    fixed `conditions`.
 
     Args:
         out_dir: folder for the files (created).
@@ -34,10 +35,14 @@ class VideoSampleLogger(keras.callbacks.Callback):
         seed: int, default 0. Seed of the fixed noise.
         fps: float, default 8.
         tensorboard_dir: optional TensorBoard log folder.
+        conditions: optional dict of condition inputs, `num` rows each (e.g. "label",
+            "prompt_tokens", "first_frame"); a "captions" entry (the prompts as text) is
+            written to `out_dir/captions.txt`, one per grid cell in reading order.
     """
 
     def __init__(self, out_dir: str | os.PathLike, every: int = 1, num: int = 16, seed: int = 0,
-                 fps: float = 8.0, tensorboard_dir: str | os.PathLike | None = None):
+                 fps: float = 8.0, tensorboard_dir: str | os.PathLike | None = None,
+                 conditions: dict | None = None):
         super().__init__()
         if every < 1:
             raise ValueError(f"every must be >= 1; received every={every}")
@@ -46,6 +51,8 @@ class VideoSampleLogger(keras.callbacks.Callback):
         self.tensorboard_dir = tensorboard_dir
         self._noise = None
         self._writer = None
+        self.conditions = dict(conditions or {})
+        self.captions = self.conditions.pop("captions", None)
 
     def _fixed_noise(self, generator) -> dict:
         if self._noise is None:
@@ -54,7 +61,8 @@ class VideoSampleLogger(keras.callbacks.Callback):
             for item in spec.values():
                 if item.get("distribution") == "categorical":
                     labels = np.arange(self.num) % int(item["num_classes"])
-            self._noise = sample_noise(spec, self.num, self.seed, labels=labels)
+            self._noise = {**sample_noise(spec, self.num, self.seed, labels=labels),
+                           **self.conditions}
         return self._noise
 
     def write_samples(self, epoch: int) -> Path:
@@ -63,6 +71,8 @@ class VideoSampleLogger(keras.callbacks.Callback):
             videos = generator(self._fixed_noise(generator), training=False)
         grid = video_grid(float_to_uint8(np.asarray(videos, dtype=np.float32)))
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        if self.captions is not None:
+            (self.out_dir / "captions.txt").write_text("\n".join(self.captions) + "\n")
         gif = write_video(self.out_dir / f"epoch_{epoch:04d}.gif", grid, fps=self.fps)
         write_video(self.out_dir / f"epoch_{epoch:04d}.mp4", grid, fps=self.fps)
         write_video(self.out_dir / "latest.gif", grid, fps=self.fps)

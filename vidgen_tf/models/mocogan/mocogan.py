@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from vidgen_tf.layers.condition_encoder import INPUT_NAMES, check_conditions
 from vidgen_tf.losses import category_loss, get_gan_loss, gradient_penalty, r1_penalty
 from vidgen_tf.models.mocogan.mocogan_generator import MoCoGANGenerator
 from vidgen_tf.models.mocogan.mocogan_image_discriminator import MoCoGANImageDiscriminator
@@ -35,6 +36,16 @@ class MoCoGAN(GANTrainer):
     learns to classify real clips, and the generator is pushed to make clips that D_V
     classifies as the label they were generated from (InfoGAN-style category loss).
 
+    With `conditions` (any of "label", "text", "first_frame") the model generates what it is
+    asked for. The generator encodes each condition into a code that drives both its motion
+    GRU and every frame. Both discriminators are projection discriminators (Miyato & Koyama
+    2018) for the label and the prompt: real frames and clips are judged together with their
+    own label or caption, generated ones with the label or caption they were generated from,
+    so a clip that is realistic but does not match is judged fake. A first frame is encoded
+    by the generator only, and the generated clip's frame 0 is pulled towards it by an L1
+    loss (`first_frame_weight`); the video discriminator's realism keeps the rest of the
+    clip consistent with that start.
+
     Args:
         generator: MoCoGANGenerator (built from the other arguments when None).
         image_discriminator: MoCoGANImageDiscriminator (likewise).
@@ -48,7 +59,15 @@ class MoCoGAN(GANTrainer):
         image_batch_size: int, default 10. Frames per image-discriminator batch, drawn at
             random (with replacement) from the clips of the step's batch.
         category_weight: float >= 0, default 1. Weight of the category loss, for D_V on real
-            labels and for the generator on its own labels.
+            labels and for the generator on its own labels (unconditioned `num_classes` only).
+        conditions: sequence of "label", "text", "first_frame", default (). See above.
+            "label" takes `num_classes` classes; "text" takes `vocabulary`.
+        condition_dim: int, default 32. Code length per condition, in every network.
+        vocabulary: list of str or None. The words of the "text" condition's tokenizer
+            (`vidgen_tf.runtime.tokenizer.WordTokenizer`), in id order.
+        max_tokens: int, default 0. Token ids per prompt ("text").
+        first_frame_weight: float >= 0, default 10. Weight of the L1 loss between the
+            generated first frame and the given one ("first_frame").
         gp_weight: float, default 10. Weight of the gradient penalty with loss "wgan_gp".
         noise_sigma: float >= 0, default 0. Standard deviation of Gaussian noise added to
             every discriminator input (real and generated), as the authors' `--use_noise
@@ -106,7 +125,9 @@ class MoCoGAN(GANTrainer):
                  generator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  discriminator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  adam_betas: tuple[float, float] = DEFAULT_BETAS, generator_ema: float = 0.0,
-                 seed: int = 0, **kwargs):
+                 conditions=(), condition_dim: int = 32, vocabulary: list | None = None,
+                 max_tokens: int = 0, first_frame_weight: float = 10.0, seed: int = 0,
+                 **kwargs):
         super().__init__(seed=seed, **kwargs)
         if image_batch_size < 1:
             raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
@@ -127,22 +148,40 @@ class MoCoGAN(GANTrainer):
         if category_weight < 0:
             raise ValueError(f"category_weight must be >= 0 for MoCoGAN; received "
                              f"category_weight={category_weight}")
+        if first_frame_weight < 0:
+            raise ValueError(f"first_frame_weight must be >= 0 for MoCoGAN; received "
+                             f"first_frame_weight={first_frame_weight}")
+        conditions = check_conditions(conditions, "MoCoGAN")
+        vocabulary = list(vocabulary) if vocabulary else None
+        if "text" in conditions and (not vocabulary or max_tokens < 1):
+            raise ValueError("the text condition needs the tokenizer's vocabulary and "
+                             f"max_tokens >= 1; received {len(vocabulary or [])} words and "
+                             f"max_tokens={max_tokens}")
+        vocab_size = len(vocabulary) + 1 if vocabulary else 0
         # Networks
         self.generator = generator or MoCoGANGenerator(
             frames=frames, size=size, content_dim=content_dim, motion_dim=motion_dim,
-            noise_dim=noise_dim, num_classes=num_classes, base_filters=base_filters)
+            noise_dim=noise_dim, num_classes=num_classes, base_filters=base_filters,
+            conditions=conditions, condition_dim=condition_dim, vocab_size=vocab_size)
         g = self.generator
         ndf = discriminator_filters or base_filters
+        judged = tuple(c for c in g.conditions if c in ("label", "text"))
+        projected = {"conditions": judged, "condition_dim": g.condition_dim,
+                     "vocab_size": g.vocab_size}
+        # The paper's category head for an unconditioned num_classes; projection otherwise.
+        head_classes = 0 if g.conditions else g.num_classes
         self.image_discriminator = image_discriminator or MoCoGANImageDiscriminator(
             size=g.size, base_filters=ndf, channels=g.channels,
-            minibatch_std=minibatch_std, spectral_norm=spectral_norm, head=discriminator_head)
+            minibatch_std=minibatch_std, spectral_norm=spectral_norm, head=discriminator_head,
+            num_classes=g.num_classes if "label" in judged else 0, **projected)
         self.video_discriminator = video_discriminator or MoCoGANVideoDiscriminator(
             frames=g.frames, size=g.size, base_filters=ndf,
-            num_classes=g.num_classes, channels=g.channels, minibatch_std=minibatch_std,
-            spectral_norm=spectral_norm, head=discriminator_head)
+            num_classes=head_classes, channels=g.channels, minibatch_std=minibatch_std,
+            spectral_norm=spectral_norm, head=discriminator_head,
+            condition_classes=g.num_classes if "label" in judged else 0, **projected)
         d_i, d_v = self.image_discriminator, self.video_discriminator
         if (d_i.size, d_v.size, d_v.frames, d_v.num_classes) != (
-                g.size, g.size, g.frames, g.num_classes):
+                g.size, g.size, g.frames, head_classes):
             raise ValueError(
                 "generator and discriminators must agree on frames, size and num_classes; "
                 f"received generator frames={g.frames} size={g.size} "
@@ -169,9 +208,21 @@ class MoCoGAN(GANTrainer):
         self.discriminator_learning_rate = discriminator_learning_rate
         self.adam_betas = tuple(adam_betas)
         self.generator_ema = generator_ema
+        self.conditions = g.conditions
+        self.condition_dim = g.condition_dim
+        self.vocabulary = vocabulary
+        self.max_tokens = max_tokens
+        self.first_frame_weight = first_frame_weight
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
-        if self.num_classes:
+        if self.num_classes and not self.conditions:
             self.add_trackers("d_category_loss", "g_category_loss")
+        if "first_frame" in self.conditions:
+            self.add_trackers("first_frame_l1")
+
+    @property
+    def data_keys(self) -> tuple[str, ...]:
+        """What `train_step` reads from each batch: the clips and their conditions."""
+        return ("video", *(INPUT_NAMES[c] for c in self.conditions))
 
     def default_optimizer(self, name: str) -> keras.optimizers.Optimizer:
         rate = (self.generator_learning_rate if name == "generator_optimizer"
@@ -201,43 +252,51 @@ class MoCoGAN(GANTrainer):
         d_image, d_video = self.image_discriminator, self.video_discriminator
         logs = {}
 
+        # The conditions of the real clips; generated clips are made for the same ones.
+        given = self._given_conditions(data)
+        judged = {k: v for k, v in given.items() if k != "first_frame"}
+
         # Sample one generated batch for both discriminator updates.
         noise = self._noise(injected, batch, 0, _D_LABELS, step)
-        fake = self.generator(noise, training=True)
+        fake = self.generator({**noise, **given}, training=True)
 
         # Train the image discriminator on random frames of real and generated clips.
         picks = self._injected_picks(data)
-        real_images = self._noisy(self._sample_frames(real, _REAL_FRAMES, step, picks),
-                                  _NOISE_REAL_IMAGES, step)
-        fake_images = self._noisy(self._sample_frames(fake, _FAKE_FRAMES, step, picks),
-                                  _NOISE_FAKE_IMAGES, step)
+        real_images, real_ids = self._sample_frames(real, _REAL_FRAMES, step, picks)
+        fake_images, fake_ids = self._sample_frames(fake, _FAKE_FRAMES, step, picks)
+        real_images = self._noisy(real_images, _NOISE_REAL_IMAGES, step)
+        fake_images = self._noisy(fake_images, _NOISE_FAKE_IMAGES, step)
+        real_image_cond = _rows(judged, real_ids)
+        fake_image_cond = _rows(judged, fake_ids)
         with tf.GradientTape() as tape:
-            image_d_loss = d_loss_fn(d_image(real_images, training=True),
-                                     d_image(fake_images, training=True))
+            image_d_loss = d_loss_fn(d_image(real_images, real_image_cond, training=True),
+                                     d_image(fake_images, fake_image_cond, training=True))
             if self.loss == "wgan_gp":
                 image_d_loss += self._gradient_penalty(
-                    lambda x: d_image(x, training=True), real_images, fake_images,
-                    _GP_IMAGE, step)
+                    lambda x: d_image(x, real_image_cond, training=True), real_images,
+                    fake_images, _GP_IMAGE, step)
             if self.r1_weight:
                 image_d_loss += self.r1_weight / 2 * r1_penalty(
-                    lambda x: d_image(x, training=True), real_images)
+                    lambda x: d_image(x, real_image_cond, training=True), real_images)
             scaled_loss = self.for_gradients(image_d_loss, self.image_discriminator_optimizer)
         self.apply_gradients(tape, scaled_loss, d_image, self.image_discriminator_optimizer)
 
         # Train the video discriminator on clips (and, if conditional, to classify real ones).
         real = self._noisy(real, _NOISE_REAL_VIDEO, step)
         fake = self._noisy(fake, _NOISE_FAKE_VIDEO, step)
+        video_cond = judged or None
         with tf.GradientTape() as tape:
-            real_out = d_video(real, training=True)
+            real_out = d_video(real, video_cond, training=True)
             video_d_loss = d_loss_fn(real_out["logits"],
-                                     d_video(fake, training=True)["logits"])
+                                     d_video(fake, video_cond, training=True)["logits"])
             if self.loss == "wgan_gp":
                 video_d_loss += self._gradient_penalty(
-                    lambda x: d_video(x, training=True)["logits"], real, fake, _GP_VIDEO, step)
+                    lambda x: d_video(x, video_cond, training=True)["logits"], real, fake,
+                    _GP_VIDEO, step)
             if self.r1_weight:
                 video_d_loss += self.r1_weight / 2 * r1_penalty(
-                    lambda x: d_video(x, training=True)["logits"], real)
-            if self.num_classes:
+                    lambda x: d_video(x, video_cond, training=True)["logits"], real)
+            if self.num_classes and not self.conditions:
                 logs["d_category_loss"] = category_loss(self._real_labels(data),
                                                         real_out["class_logits"])
                 video_d_loss += self.category_weight * logs["d_category_loss"]
@@ -247,16 +306,22 @@ class MoCoGAN(GANTrainer):
         # Train the generator through both discriminators (and D_V's category head).
         noise = self._noise(injected, batch, 1, _G_LABELS, step)
         with tf.GradientTape() as tape:
-            fake = self.generator(noise, training=True)
-            fake_out = d_video(self._noisy(fake, _NOISE_G_VIDEO, step), training=True)
-            fake_images = self._noisy(self._sample_frames(fake, _G_FRAMES, step, picks),
-                                      _NOISE_G_IMAGES, step)
-            g_loss = g_loss_fn(d_image(fake_images, training=True)) + g_loss_fn(
-                fake_out["logits"])
-            if self.num_classes:
+            fake = self.generator({**noise, **given}, training=True)
+            fake_out = d_video(self._noisy(fake, _NOISE_G_VIDEO, step), video_cond,
+                               training=True)
+            fake_images, fake_ids = self._sample_frames(fake, _G_FRAMES, step, picks)
+            fake_images = self._noisy(fake_images, _NOISE_G_IMAGES, step)
+            g_loss = g_loss_fn(d_image(fake_images, _rows(judged, fake_ids), training=True)) + (
+                g_loss_fn(fake_out["logits"]))
+            if self.num_classes and not self.conditions:
                 logs["g_category_loss"] = category_loss(noise["label"],
                                                         fake_out["class_logits"])
                 g_loss += self.category_weight * logs["g_category_loss"]
+            if "first_frame" in given:
+                # The clip starts from the given frame.
+                logs["first_frame_l1"] = ops.mean(ops.abs(
+                    ops.cast(fake[:, 0], "float32") - ops.cast(given["first_frame"], "float32")))
+                g_loss += self.first_frame_weight * logs["first_frame_l1"]
             scaled_loss = self.for_gradients(g_loss, self.generator_optimizer)
         self.apply_gradients(tape, scaled_loss, self.generator, self.generator_optimizer)
 
@@ -273,7 +338,7 @@ class MoCoGAN(GANTrainer):
         if injected:
             return injected
         noise = self.sample_noise(self.generator.noise_spec(), batch, salt, step)
-        if self.num_classes:
+        if self.num_classes and not self.conditions:
             noise["label"] = tf.random.stateless_uniform(
                 [batch], self._seed(label_salt, step), 0, self.num_classes, dtype=tf.int32)
         return noise
@@ -288,14 +353,31 @@ class MoCoGAN(GANTrainer):
     def _sample_frames(self, videos, salt: int, step, picks=None):
         """`image_batch_size` random frames `(n, size, size, channels)` of `videos`
         `(batch, frames, size, size, channels)`, channels-last, drawn with replacement; or,
-        with injected `picks` `(batch, k)`, frames `picks[i]` of clip i (n = batch * k)."""
-        if picks is not None:
-            chosen = tf.gather(videos, tf.cast(picks, tf.int32), axis=1, batch_dims=1)
-            return ops.reshape(chosen, (-1, *videos.shape[2:]))
+        with injected `picks` `(batch, k)`, frames `picks[i]` of clip i (n = batch * k).
+        Returns (frames, the clip index of each frame `(n,)`)."""
         shape = ops.shape(videos)
-        picks = tf.random.stateless_uniform([self.image_batch_size], self._seed(salt, step), 0,
-                                            shape[0] * shape[1], dtype=tf.int32)
-        return ops.take(ops.reshape(videos, (-1, *videos.shape[2:])), picks, axis=0)
+        if picks is not None:
+            picks = tf.cast(picks, tf.int32)
+            clips = tf.range(shape[0])[:, None] + tf.zeros_like(picks)
+            flat = ops.reshape(clips * shape[1] + picks, (-1,))
+        else:
+            flat = tf.random.stateless_uniform([self.image_batch_size], self._seed(salt, step),
+                                               0, shape[0] * shape[1], dtype=tf.int32)
+        frames = ops.take(ops.reshape(videos, (-1, *videos.shape[2:])), flat, axis=0)
+        return frames, flat // shape[1]
+
+    def _given_conditions(self, data) -> dict:
+        """The batch's condition inputs the generator takes ({} when unconditional)."""
+        if not self.conditions:
+            return {}
+        inputs = data[0] if isinstance(data, tuple) else data
+        names = [INPUT_NAMES[c] for c in self.conditions]
+        if not isinstance(inputs, dict) or not set(names) <= inputs.keys():
+            got = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
+            raise ValueError(f"MoCoGAN conditioned on {', '.join(self.conditions)} trains on "
+                             f"dicts with {', '.join(repr(n) for n in names)} entries beside "
+                             f'"video"; received {got}')
+        return {name: inputs[name] for name in names}
 
     def _noisy(self, x, salt: int, step):
         """`x` plus N(0, noise_sigma^2) noise (drawn per step and replica), or `x` itself."""
@@ -338,7 +420,10 @@ class MoCoGAN(GANTrainer):
             discriminator_head=self.discriminator_head, r1_weight=self.r1_weight,
             generator_learning_rate=self.generator_learning_rate,
             discriminator_learning_rate=self.discriminator_learning_rate,
-            adam_betas=list(self.adam_betas), generator_ema=self.generator_ema, seed=self.seed)
+            adam_betas=list(self.adam_betas), generator_ema=self.generator_ema,
+            conditions=list(self.conditions), condition_dim=self.condition_dim,
+            vocabulary=self.vocabulary, max_tokens=self.max_tokens,
+            first_frame_weight=self.first_frame_weight, seed=self.seed)
         return config
 
     @classmethod
@@ -347,3 +432,10 @@ class MoCoGAN(GANTrainer):
         for name in ("generator", "image_discriminator", "video_discriminator"):
             config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
+
+
+def _rows(conditions: dict, ids) -> dict | None:
+    """The conditions of the clips `ids` (one row per sampled frame), or None if there are none."""
+    if not conditions:
+        return None
+    return {name: ops.take(value, ids, axis=0) for name, value in conditions.items()}

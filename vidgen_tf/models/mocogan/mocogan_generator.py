@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from vidgen_tf.layers.condition_encoder import INPUT_NAMES, ConditionEncoder, check_conditions
 from vidgen_tf.layers.conv_plan import spatial_doublings
 
 
@@ -34,12 +35,21 @@ class MoCoGANGenerator(keras.Model):
         base_filters: int, default 64. Filters of the last hidden layer ("ngf"); earlier
             layers have 2x, 4x, ... as many.
         channels: int, default 3. Output channels.
+        conditions: sequence of "label", "text", "first_frame", default (). What the clip is
+            conditioned on. Each is encoded (`ConditionEncoder`) to `condition_dim` numbers;
+            the code joins both the GRU's input at every step (so the motion depends on it:
+            "moves left") and every frame's `z_t` (so the appearance does). With "label",
+            `num_classes` sizes its embedding and the paper's one-hot code is not used.
+        condition_dim: int, default 32. Code length per condition.
+        vocab_size: int, default 0. Token ids of the "text" condition, padding included.
 
     Call:
         inputs: a dict of noise, all randomness of the model (the graph has no random op):
             "content": float `(batch, content_dim)`, constant over the clip;
             "motion": float `(batch, any_frames, noise_dim)`, one noise vector per frame;
-            "label": int32 `(batch,)` in [0, num_classes), only when num_classes > 0.
+            "label": int32 `(batch,)` in [0, num_classes), only when num_classes > 0;
+            "prompt_tokens": int32 `(batch, tokens)`, 0-padded word ids ("text" condition);
+            "first_frame": float `(batch, size, size, channels)` in [-1, 1] ("first_frame").
         Returns float32 video `(batch, any_frames, size, size, channels)`, channels-last, in
         [-1, 1].
 
@@ -55,8 +65,13 @@ class MoCoGANGenerator(keras.Model):
 
     def __init__(self, frames: int = 16, size: int = 64, content_dim: int = 50,
                  motion_dim: int = 10, noise_dim: int = 10, num_classes: int = 0,
-                 base_filters: int = 64, channels: int = 3, **kwargs):
+                 base_filters: int = 64, channels: int = 3, conditions=(),
+                 condition_dim: int = 32, vocab_size: int = 0, **kwargs):
         super().__init__(**kwargs)
+        conditions = check_conditions(conditions, "MoCoGAN")
+        if num_classes and conditions and "label" not in conditions:
+            raise ValueError("num_classes sizes the label condition; with conditions "
+                             f"{list(conditions)} it must be 0; received num_classes={num_classes}")
         if frames < 1:
             raise ValueError(f"frames must be >= 1 for MoCoGAN; received frames={frames}")
         if num_classes < 0:
@@ -71,10 +86,17 @@ class MoCoGANGenerator(keras.Model):
         self.num_classes = num_classes
         self.base_filters = base_filters
         self.channels = channels
+        self.conditions = conditions
+        self.condition_dim = condition_dim
+        self.vocab_size = vocab_size
         doublings = spatial_doublings(size, "mocogan")
         top_filters = base_filters * 2 ** (doublings - 1)
 
-        # Layers: the motion GRU, then the image generator shared by every frame.
+        # Layers: the condition encoder, the motion GRU, then the image generator shared by
+        # every frame.
+        self.condition_encoder = ConditionEncoder(
+            conditions, condition_dim, num_classes=num_classes, vocab_size=vocab_size, size=size,
+            channels=channels, name="condition_encoder") if conditions else None
         self.motion_gru = layers.GRU(motion_dim, return_sequences=True, use_cudnn=False,
                                      name="motion_gru")
         self.project = layers.Dense(4 * 4 * top_filters, use_bias=False, name="project")
@@ -100,16 +122,39 @@ class MoCoGANGenerator(keras.Model):
             "motion": {"shape": (self.frames, self.noise_dim), "dtype": "float32",
                        "distribution": "normal", "time_axis": 0},
         }
-        if self.num_classes:
+        if self.num_classes and not self.conditions:
             spec["label"] = {"shape": (), "dtype": "int32", "distribution": "categorical",
                              "num_classes": self.num_classes}
         return spec
+
+    def condition_spec(self) -> dict:
+        """Each condition input: per-sample shape, dtype and role (empty: unconditional)."""
+        spec = {}
+        if "label" in self.conditions:
+            spec["label"] = {"role": "label", "shape": (), "dtype": "int32",
+                             "num_classes": self.num_classes}
+        if "text" in self.conditions:
+            spec["prompt_tokens"] = {"role": "text", "shape": ("tokens",), "dtype": "int32",
+                                     "vocab_size": self.vocab_size}
+        if "first_frame" in self.conditions:
+            spec["first_frame"] = {"role": "first_frame",
+                                   "shape": (self.size, self.size, self.channels),
+                                   "dtype": "float32", "range": [-1.0, 1.0]}
+        return spec
+
+    def input_names(self) -> list[str]:
+        """Every input of `call`, sorted: noise, then conditions."""
+        return sorted({*self.noise_spec(), *self.condition_spec()})
 
     def build(self, input_shape=None):
         inputs = {"content": ops.zeros((1, self.content_dim)),
                   "motion": ops.zeros((1, self.frames, self.noise_dim))}
         if self.num_classes:
             inputs["label"] = ops.zeros((1,), "int32")
+        if "text" in self.conditions:
+            inputs["prompt_tokens"] = ops.ones((1, 2), "int32")
+        if "first_frame" in self.conditions:
+            inputs["first_frame"] = ops.zeros((1, self.size, self.size, self.channels))
         self.call(inputs)
         self.built = True
 
@@ -120,8 +165,21 @@ class MoCoGANGenerator(keras.Model):
         if self.num_classes and "label" not in inputs:
             raise ValueError(f'MoCoGANGenerator with num_classes={self.num_classes} needs a '
                              f'"label" input; received keys {_keys(inputs)}')
-        motion = self.motion_gru(inputs["motion"], training=training)  # (B, T, motion_dim)
-        return self.render({**inputs, "motion": motion}, training=training)
+        missing = [INPUT_NAMES[c] for c in self.conditions if INPUT_NAMES[c] not in inputs]
+        if missing:
+            raise ValueError(f"MoCoGANGenerator conditioned on {', '.join(self.conditions)} "
+                             f"needs the inputs {', '.join(missing)}; received keys "
+                             f"{_keys(inputs)}")
+        noise = inputs["motion"]
+        if self.condition_encoder is None:
+            motion = self.motion_gru(noise, training=training)  # (B, T, motion_dim)
+            return self.render({**inputs, "motion": motion}, training=training)
+        code = self.condition_encoder(inputs)  # (B, condition codes)
+        per_frame = ops.zeros_like(noise[..., :1])
+        steps = ops.concatenate([noise, ops.cast(code, noise.dtype)[:, None, :] + per_frame],
+                                axis=-1)
+        motion = self.motion_gru(steps, training=training)
+        return self.render({**inputs, "motion": motion}, training=training, code=code)
 
     def onnx_recurrent_inputs(self) -> dict:
         """Export hook: the noise input that goes through a GRU, and that GRU.
@@ -131,14 +189,16 @@ class MoCoGANGenerator(keras.Model):
         """
         return {"motion": self.motion_gru}
 
-    def render(self, inputs, training=False):
+    def render(self, inputs, training=False, code=None):
         """Video from motion codes: like `call`, but `inputs["motion"]` holds the GRU's output
-        `(batch, frames, motion_dim)` instead of its noise. Returns channels-last video
-        `(batch, frames, size, size, channels)`."""
+        `(batch, frames, motion_dim)` instead of its noise (and `code`, the condition code, if
+        conditional). Returns channels-last video `(batch, frames, size, size, channels)`."""
         motion = inputs["motion"]
         per_frame = ops.zeros_like(motion[..., :1])  # (B, T, 1): broadcasts codes over time
         codes = [ops.cast(inputs["content"], motion.dtype)[:, None, :] + per_frame, motion]
-        if self.num_classes:
+        if code is not None:
+            codes.append(ops.cast(code, motion.dtype)[:, None, :] + per_frame)
+        elif self.num_classes:
             one_hot = ops.one_hot(ops.cast(inputs["label"], "int32"), self.num_classes,
                                   dtype=motion.dtype)
             codes.append(one_hot[:, None, :] + per_frame)
@@ -159,7 +219,8 @@ class MoCoGANGenerator(keras.Model):
         config.update(frames=self.frames, size=self.size, content_dim=self.content_dim,
                       motion_dim=self.motion_dim, noise_dim=self.noise_dim,
                       num_classes=self.num_classes, base_filters=self.base_filters,
-                      channels=self.channels)
+                      channels=self.channels, conditions=list(self.conditions),
+                      condition_dim=self.condition_dim, vocab_size=self.vocab_size)
         return config
 
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from vidgen_tf.layers.condition_encoder import (
+    ConditionEncoder,
+    check_conditions,
+    projection_logits,
+)
 from vidgen_tf.layers.conv_plan import check_head, spatial_doublings
 from vidgen_tf.layers.minibatch_std import MinibatchStd
 from vidgen_tf.layers.spectral_conv import make_conv
@@ -38,9 +43,18 @@ class MoCoGANImageDiscriminator(keras.Model):
             so they cannot tell the two apart and the generator is not punished for a missing
             or misshapen object. "global" widens the last stride-2 conv to 8x the first
             layer's filters and adds a 4x4 "valid" conv: one logit per frame, from all of it.
+        conditions: sequence of "label" and "text", default (). A projection discriminator
+            (Miyato & Koyama 2018): the last conv also gives features whose inner product
+            with the frame's condition code (its own `ConditionEncoder`) joins the logit, so
+            a frame that does not match its condition ("red", "circle") is judged fake.
+        condition_dim: int, default 32. Code length per condition.
+        num_classes: int, default 0. Classes of the "label" condition.
+        vocab_size: int, default 0. Token ids of the "text" condition, padding included.
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
+        conditions: dict of the condition inputs ("label", "prompt_tokens"), one per image;
+            required when the discriminator is conditional.
         Returns float32 logits `(batch, 4, 4, 1)` with head "patch", `(batch, 1, 1, 1)` with
         head "global" (higher means "real").
 
@@ -52,9 +66,12 @@ class MoCoGANImageDiscriminator(keras.Model):
 
     def __init__(self, size: int = 64, base_filters: int = 64, channels: int = 3,
                  minibatch_std: bool = False, spectral_norm: bool = False,
-                 spectral_norm_impl: str = "forward", head: str = "patch", **kwargs):
+                 spectral_norm_impl: str = "forward", head: str = "patch", conditions=(),
+                 condition_dim: int = 32, num_classes: int = 0, vocab_size: int = 0, **kwargs):
         super().__init__(**kwargs)
         check_head(head)
+        conditions = check_conditions(conditions, "MoCoGANImageDiscriminator",
+                                      allowed=("label", "text"))
         # Config
         self.size = size
         self.base_filters = base_filters
@@ -63,7 +80,15 @@ class MoCoGANImageDiscriminator(keras.Model):
         self.spectral_norm = spectral_norm
         self.spectral_norm_impl = spectral_norm_impl
         self.head = head
+        self.conditions = conditions
+        self.condition_dim = condition_dim
+        self.num_classes = num_classes
+        self.vocab_size = vocab_size
         doublings = spatial_doublings(size, "mocogan")
+        self.condition_encoder = ConditionEncoder(
+            conditions, condition_dim, num_classes=num_classes, vocab_size=vocab_size,
+            name="condition_encoder") if conditions else None
+        outputs = 1 + (self.condition_encoder.output_dim if conditions else 0)
 
         # Layers
         def conv(*args, **kwargs):
@@ -77,6 +102,9 @@ class MoCoGANImageDiscriminator(keras.Model):
                                      use_bias=(i == 0), name=f"down{i}"), norm))
         self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
         if spectral_norm and spectral_norm_impl == "keras":
+            if conditions:
+                raise ValueError('spectral_norm_impl="keras" (files saved before 0.1.1) takes '
+                                 f"no conditions; received conditions={list(conditions)}")
             # Files saved before 0.1.1 also track the unwrapped logits conv: rebuild that layout.
             self.to_logits = layers.Conv2D(1, 4, strides=2, padding="same", use_bias=False,
                                            dtype="float32", name="logits")
@@ -84,16 +112,26 @@ class MoCoGANImageDiscriminator(keras.Model):
         elif head == "global":
             self.to_features = conv(base_filters * 2**(doublings - 1), 4, strides=2,
                                     padding="same", use_bias=True, name="features")
-            self.to_logits = conv(1, 4, padding="valid", dtype="float32", name="logits")
+            self.to_logits = conv(outputs, 4, padding="valid", dtype="float32", name="logits")
         else:
-            self.to_logits = conv(1, 4, strides=2, padding="same", use_bias=False,
+            self.to_logits = conv(outputs, 4, strides=2, padding="same", use_bias=False,
                                   dtype="float32", name="logits")
 
     def build(self, input_shape=None):
-        self.call(ops.zeros((1, self.size, self.size, self.channels)))
+        conditions = None
+        if self.conditions:
+            conditions = {"label": ops.zeros((1,), "int32"),
+                          "prompt_tokens": ops.ones((1, 2), "int32")}
+        self.call(ops.zeros((1, self.size, self.size, self.channels)), conditions)
         self.built = True
 
-    def call(self, images, training=False):
+    def call(self, images, conditions=None, training=False):
+        code = None
+        if self.condition_encoder is not None:
+            if conditions is None:
+                raise ValueError("this MoCoGANImageDiscriminator is conditioned on "
+                                 f"{', '.join(self.conditions)}: pass conditions=")
+            code = self.condition_encoder(conditions)
         x = images
         for conv, norm in self.blocks:
             x = conv(x, training=training)
@@ -104,13 +142,15 @@ class MoCoGANImageDiscriminator(keras.Model):
             x = self.spread(x)
         if self.head == "global":
             x = ops.leaky_relu(self.to_features(x, training=training), 0.2)
-        return self.to_logits(x, training=training)
+        return projection_logits(self.to_logits(x, training=training), code)
 
     def get_config(self):
         config = super().get_config()
         config.update(size=self.size, base_filters=self.base_filters, channels=self.channels,
                       minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm,
-                      spectral_norm_impl=self.spectral_norm_impl, head=self.head)
+                      spectral_norm_impl=self.spectral_norm_impl, head=self.head,
+                      conditions=list(self.conditions), condition_dim=self.condition_dim,
+                      num_classes=self.num_classes, vocab_size=self.vocab_size)
         return config
 
     @classmethod

@@ -5,6 +5,11 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from vidgen_tf.layers.condition_encoder import (
+    ConditionEncoder,
+    check_conditions,
+    projection_logits,
+)
 from vidgen_tf.layers.conv_plan import check_head, spatial_doublings
 from vidgen_tf.layers.minibatch_std import MinibatchStd
 from vidgen_tf.layers.spectral_conv import make_conv
@@ -45,9 +50,18 @@ class MoCoGANVideoDiscriminator(keras.Model):
             volume: one logit (and one set of class logits) per clip, from all of it, for
             sparse clips whose background patches real and generated clips share (see
             `MoCoGANImageDiscriminator`).
+        conditions: sequence of "label" and "text", default (). A projection discriminator:
+            the logit gains the inner product of learned features with the clip's condition
+            code, so a clip that does not match its label or caption (a circle "moving left"
+            that moves up) is judged fake. Used instead of the category head.
+        condition_dim: int, default 32. Code length per condition.
+        condition_classes: int, default 0. Classes of the "label" condition.
+        vocab_size: int, default 0. Token ids of the "text" condition, padding included.
 
     Call:
         video: float `(batch, frames, size, size, channels)`, channels-last, in [-1, 1].
+        conditions: dict of condition inputs ("label", "prompt_tokens"), one per clip;
+            required when the discriminator is conditional.
         Returns a dict:
             "logits": float32 patch logits `(batch, frames - 3 * layers, 4, 4, 1)` with head
                 "patch", `(batch, 1, 1, 1, 1)` with head "global" (higher means "real");
@@ -63,9 +77,12 @@ class MoCoGANVideoDiscriminator(keras.Model):
     def __init__(self, frames: int = 16, size: int = 64, base_filters: int = 64,
                  num_classes: int = 0, channels: int = 3, minibatch_std: bool = False,
                  spectral_norm: bool = False, spectral_norm_impl: str = "forward",
-                 head: str = "patch", **kwargs):
+                 head: str = "patch", conditions=(), condition_dim: int = 32,
+                 condition_classes: int = 0, vocab_size: int = 0, **kwargs):
         super().__init__(**kwargs)
         check_head(head)
+        conditions = check_conditions(conditions, "MoCoGANVideoDiscriminator",
+                                      allowed=("label", "text"))
         doublings = spatial_doublings(size, "mocogan")
         min_frames = _FRAMES_LOST_PER_LAYER * doublings + 1
         if frames < min_frames:
@@ -86,8 +103,18 @@ class MoCoGANVideoDiscriminator(keras.Model):
         self.spectral_norm = spectral_norm
         self.spectral_norm_impl = spectral_norm_impl
         self.head = head
+        self.conditions = conditions
+        self.condition_dim = condition_dim
+        self.condition_classes = condition_classes
+        self.vocab_size = vocab_size
 
-        # Layers: explicit spatial padding of 1 with "valid" convs pads height and width only.
+        # Layers
+        self.condition_encoder = ConditionEncoder(
+            conditions, condition_dim, num_classes=condition_classes, vocab_size=vocab_size,
+            name="condition_encoder") if conditions else None
+        outputs = 1 + num_classes + (self.condition_encoder.output_dim if conditions else 0)
+
+        # Explicit spatial padding of 1 with "valid" convs pads height and width only.
         def conv(filters, name, **kwargs):
             return make_conv(3, spectral_norm, spectral_norm_impl, filters, 4,
                              strides=(1, 2, 2), padding="valid", name=name, **kwargs)
@@ -103,17 +130,27 @@ class MoCoGANVideoDiscriminator(keras.Model):
             self.to_features = conv(base_filters * 2**(doublings - 1), "features",
                                     use_bias=True)
             remaining = (frames - _FRAMES_LOST_PER_LAYER * doublings, 4, 4)
-            self.to_logits = make_conv(3, spectral_norm, spectral_norm_impl, 1 + num_classes,
+            self.to_logits = make_conv(3, spectral_norm, spectral_norm_impl, outputs,
                                        remaining, padding="valid", name="logits",
                                        dtype="float32")
         else:
-            self.to_logits = conv(1 + num_classes, "logits", use_bias=False, dtype="float32")
+            self.to_logits = conv(outputs, "logits", use_bias=False, dtype="float32")
 
     def build(self, input_shape=None):
-        self.call(ops.zeros((1, self.frames, self.size, self.size, self.channels)))
+        conditions = None
+        if self.conditions:
+            conditions = {"label": ops.zeros((1,), "int32"),
+                          "prompt_tokens": ops.ones((1, 2), "int32")}
+        self.call(ops.zeros((1, self.frames, self.size, self.size, self.channels)), conditions)
         self.built = True
 
-    def call(self, video, training=False):
+    def call(self, video, conditions=None, training=False):
+        code = None
+        if self.condition_encoder is not None:
+            if conditions is None:
+                raise ValueError("this MoCoGANVideoDiscriminator is conditioned on "
+                                 f"{', '.join(self.conditions)}: pass conditions=")
+            code = self.condition_encoder(conditions)
         x = video
         for conv, norm in self.blocks:
             x = conv(self.pad(x), training=training)
@@ -127,9 +164,11 @@ class MoCoGANVideoDiscriminator(keras.Model):
             x = self.to_logits(x, training=training)
         else:
             x = self.to_logits(self.pad(x), training=training)
-        outputs = {"logits": x[..., :1]}
+        classes = 1 + self.num_classes
+        outputs = {"logits": projection_logits(
+            ops.concatenate([x[..., :1], x[..., classes:]], axis=-1), code)}
         if self.num_classes:
-            outputs["class_logits"] = ops.mean(x[..., 1:], axis=(1, 2, 3))
+            outputs["class_logits"] = ops.mean(x[..., 1:classes], axis=(1, 2, 3))
         return outputs
 
     def get_config(self):
@@ -137,7 +176,9 @@ class MoCoGANVideoDiscriminator(keras.Model):
         config.update(frames=self.frames, size=self.size, base_filters=self.base_filters,
                       num_classes=self.num_classes, channels=self.channels,
                       minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm,
-                      spectral_norm_impl=self.spectral_norm_impl, head=self.head)
+                      spectral_norm_impl=self.spectral_norm_impl, head=self.head,
+                      conditions=list(self.conditions), condition_dim=self.condition_dim,
+                      condition_classes=self.condition_classes, vocab_size=self.vocab_size)
         return config
 
     @classmethod

@@ -40,9 +40,10 @@ MOCOGAN_PRESETS: dict[str, dict] = {
     # head): with patch logits most patches of a shapes frame are plain background, which
     # real and generated frames share, so nothing punished a missing or misshapen shape.
     # Samples and the export use the moving average of the generator's weights.
+    # Trained with the hinge loss, which the preset now carries.
     "shapes_32": {**_PAPER, "size": 32, "base_filters": 16, "image_batch_size": 32,
                   "batch_size": 16, "minibatch_std": True, "spectral_norm": True,
-                  "discriminator_head": "global", "generator_ema": 0.999},
+                  "discriminator_head": "global", "generator_ema": 0.999, "loss": "hinge"},
     # `vidgen demo`: the whole path (train, export, generate) in a few minutes of CPU.
     "demo_32": {**_PAPER, "size": 32, "base_filters": 16, "image_batch_size": 16,
                 "batch_size": 8, "minibatch_std": True, "spectral_norm": True},
