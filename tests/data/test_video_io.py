@@ -1,15 +1,18 @@
-"""read_video / write_video: round trips, formats, options, and clear errors."""
+"""read_video / write_video: round trips, formats, options, metadata, and clear errors."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.test_case import encode_with_pyav, make_bad_files, moving_bar_video
+from vidgen_tf.data import video_io
 from vidgen_tf.data.pixels import float_to_uint8, uint8_to_float
 from vidgen_tf.data.video_io import (
     FPS_RANGES,
@@ -17,6 +20,7 @@ from vidgen_tf.data.video_io import (
     count_frames,
     probe_video,
     read_video,
+    read_video_metadata,
     write_video,
 )
 from vidgen_tf.errors import VideoReadError, VidgenError
@@ -208,3 +212,160 @@ def test_ctrl_c_while_writing_a_gif_keeps_the_old_file_and_leaves_no_partial(tmp
     assert writer.returncode != 0 and "KeyboardInterrupt" in stderr, stderr
     assert out.read_bytes() == old
     assert sorted(os.listdir(tmp_path)) == ["big.gif"]
+
+
+# --------------------------------------------------------------------------- metadata
+
+#: Nested, non-ASCII, with one value longer than a 255-byte GIF sub-block on its own.
+METADATA = {
+    "generator": "vidgen_tf 0.1.8",
+    "export": "mocogan_shapes_text",
+    "model_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "seed": 3,
+    "truncation": 0.7,
+    "conditions": {"prompt": "a red circle moves left — ünïcödé 赤い円", "tags": ["a", None]},
+    "long": "frames of a generated video; " * 12,
+}
+
+
+def _gif_blocks(data: bytes) -> list[tuple[str, int, int, bytes, list[int]]]:
+    """Walk a GIF89a file block by block, failing on any malformed structure.
+
+    Returns (kind, start, end, payload, sub-block sizes) per block after the global colour
+    table, where kind is "comment", "extension" or "image". Written from the GIF89a spec,
+    independently of vidgen_tf.
+    """
+    assert data[:6] == b"GIF89a"
+
+    def colour_table(flags: int) -> int:
+        return 3 * 2 ** ((flags & 0x07) + 1) if flags & 0x80 else 0
+
+    pos = 13 + colour_table(data[10])
+    blocks = []
+    while data[pos] != 0x3B:
+        start = pos
+        if data[pos] == 0x21:
+            kind = "comment" if data[pos + 1] == 0xFE else "extension"
+            pos += 2
+        else:
+            assert data[pos] == 0x2C, f"unknown block 0x{data[pos]:02x} at byte {pos}"
+            kind = "image"
+            pos += 10 + colour_table(data[pos + 9]) + 1  # descriptor, table, LZW code size
+        payload, sizes = b"", []
+        while data[pos]:
+            sizes.append(data[pos])
+            payload += data[pos + 1:pos + 1 + data[pos]]
+            pos += 1 + data[pos]
+        pos += 1
+        blocks.append((kind, start, pos, payload, sizes))
+    assert pos == len(data) - 1, "bytes after the GIF trailer"
+    return blocks
+
+
+@pytest.mark.parametrize("ext, fps", [("gif", 12.5), ("mp4", 10)])
+def test_metadata_round_trips_through_pyav_and_keeps_frames_and_fps(tmp_path, ext, fps):
+    video = moving_bar_video(frames=7, height=16, width=24)
+    path = write_video(tmp_path / f"v.{ext}", video, fps=fps, metadata=METADATA)
+    assert read_video_metadata(path) == METADATA
+    # The container holds one plain-text item, "comment", and it is the JSON object.
+    container = _import_av().open(str(path))
+    try:
+        comment = container.metadata["comment"]
+    finally:
+        container.close()
+    assert json.loads(comment) == METADATA
+    info = probe_video(path)
+    assert (info.width, info.height, info.num_frames) == (24, 16, 7)
+    assert info.fps == pytest.approx(fps)
+    assert _frame_delays(path) == pytest.approx([1 / fps] * 6, rel=1e-4)
+    assert len(read_video(path)) == 7
+    if ext == "mp4":
+        assert b"\xa9cmt" in path.read_bytes()  # the iTunes-style comment atom
+        assert "赤い円" in comment  # stored as UTF-8 text, not escaped
+        return
+    blocks = _gif_blocks(path.read_bytes())
+    comments = [block for block in blocks if block[0] == "comment"]
+    assert len(comments) == 1 and blocks[0] is comments[0], [b[0] for b in blocks]
+    _, _, _, payload, sizes = comments[0]
+    assert json.loads(payload.decode("ascii")) == METADATA  # GIF comments are 7-bit ASCII
+    assert len(sizes) >= 3 and set(sizes[:-1]) == {255}, sizes
+
+
+def test_gif_comment_changes_no_frame_and_no_other_byte(tmp_path):
+    video = moving_bar_video(frames=6, height=20, width=30)
+    plain = write_video(tmp_path / "plain.gif", video, fps=8).read_bytes()
+    tagged_path = write_video(tmp_path / "tagged.gif", video, fps=8, metadata=METADATA)
+    np.testing.assert_array_equal(read_video(tagged_path), read_video(tmp_path / "plain.gif"))
+    tagged = tagged_path.read_bytes()
+    [(_, start, end, _, _)] = [b for b in _gif_blocks(tagged) if b[0] == "comment"]
+    assert tagged[:start] + tagged[end:] == plain
+
+
+@pytest.mark.parametrize("metadata", [None, {}])
+def test_without_metadata_nothing_is_added(tmp_path, metadata):
+    video = moving_bar_video(frames=4)
+    default = write_video(tmp_path / "default.gif", video, fps=8).read_bytes()
+    gif = write_video(tmp_path / "v.gif", video, fps=8, metadata=metadata)
+    assert gif.read_bytes() == default
+    assert not [b for b in _gif_blocks(default) if b[0] == "comment"]
+    assert read_video_metadata(gif) == {}
+    mp4 = write_video(tmp_path / "v.mp4", video, fps=8, metadata=metadata)
+    assert "comment" not in read_video_metadata(mp4)
+    assert b"\xa9cmt" not in mp4.read_bytes()
+
+
+def test_metadata_values_become_plain_json_and_bad_ones_are_refused(tmp_path):
+    metadata = {"seed": np.int64(3), "scale": np.float32(0.5), "shape": np.array([8, 16]),
+                "export": Path("export/shapes"), "ok": True}
+    path = write_video(tmp_path / "v.gif", moving_bar_video(frames=3), fps=8, metadata=metadata)
+    back = read_video_metadata(path)
+    assert back == {"seed": 3, "scale": 0.5, "shape": [8, 16], "export": "export/shapes",
+                    "ok": True}
+    assert type(back["seed"]) is int
+    path.unlink()
+    for bad, error, fragment in [
+        ({"x": object()}, TypeError, "object is not JSON-serialisable"),
+        ({"loss": float("nan")}, ValueError, "nan"),
+        ({3: "three"}, TypeError, "str keys"),
+        ("seed=3", TypeError, "must be a dict"),
+    ]:
+        for ext in ("gif", "mp4"):
+            with pytest.raises(error, match=fragment) as caught:
+                write_video(tmp_path / f"v.{ext}", moving_bar_video(frames=3), metadata=bad)
+            assert "metadata" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_video_metadata_of_other_files_is_the_raw_container_metadata(tmp_path):
+    video = moving_bar_video(frames=3)
+    path = tmp_path / "camera.mp4"
+    with _import_av().open(str(path), "w") as container:
+        container.metadata["comment"] = "shot on a phone"
+        container.metadata["title"] = "{not json"
+        stream = container.add_stream("libx264", rate=8)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        for image in video:
+            for packet in stream.encode(_import_av().VideoFrame.from_ndarray(image, "rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    raw = read_video_metadata(path)
+    assert raw["comment"] == "shot on a phone" and raw["title"] == "{not json"
+    assert raw["major_brand"] == "isom"
+    with pytest.raises(VideoReadError, match="file not found"):
+        read_video_metadata(tmp_path / "missing.gif")
+
+
+def test_a_failed_comment_insertion_keeps_the_old_file_and_leaves_no_partial(tmp_path,
+                                                                             monkeypatch):
+    out = tmp_path / "v.gif"
+    old = write_video(out, moving_bar_video(frames=3), fps=8).read_bytes()
+
+    def disk_full(path, text):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(video_io, "_insert_gif_comment", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        write_video(out, moving_bar_video(frames=5), fps=8, metadata=METADATA)
+    assert out.read_bytes() == old
+    assert sorted(os.listdir(tmp_path)) == ["v.gif"]
