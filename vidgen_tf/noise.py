@@ -11,7 +11,8 @@ import numpy as np
 
 
 def sample_noise(spec: dict, num: int, seed: int | None = None, *,
-                 labels=None, frames: int | None = None) -> dict[str, np.ndarray]:
+                 labels=None, frames: int | None = None,
+                 default_frames: int | None = None) -> dict[str, np.ndarray]:
     """Sample every named input of `spec` for `num` samples.
 
     Args:
@@ -21,7 +22,11 @@ def sample_noise(spec: dict, num: int, seed: int | None = None, *,
         labels: for a "categorical" input, an int or a sequence of `num` ints to use
             instead of uniform draws.
         frames: replaces a leading per-sample dimension named by `"time_axis": 0` in the spec
-            (e.g. MoCoGAN's per-frame motion noise), to generate other clip lengths.
+            (e.g. MoCoGAN's per-frame motion noise), and the dimension named "frames" in a
+            manifest's shapes, to generate other clip lengths.
+        default_frames: the value of "frames" when `frames` is None.
+
+    Inputs with a "role" but no "distribution" (a manifest's conditions) are not drawn.
     """
     if num < 1:
         raise ValueError(f"num must be >= 1; received num={num}")
@@ -29,9 +34,17 @@ def sample_noise(spec: dict, num: int, seed: int | None = None, *,
     noise = {}
     for name in sorted(spec):
         item = spec[name]
+        if "role" in item and "distribution" not in item:
+            continue  # a condition (a prompt, a first frame): given, never drawn
         shape = list(item.get("shape", ()))
         if frames is not None and item.get("time_axis") == 0:
             shape[0] = frames
+        for axis, dim in enumerate(shape):  # a manifest's named dimension
+            if isinstance(dim, str):
+                if dim != "frames" or not (frames or default_frames):
+                    raise ValueError(f"input {name!r} has a dimension {dim!r} that has no "
+                                     "value; pass frames=")
+                shape[axis] = frames or default_frames
         distribution = item.get("distribution", "normal")
         if distribution == "categorical":
             count = int(item["num_classes"])

@@ -51,15 +51,27 @@ def run_export(args) -> int:
     if earlier:
         print(f"replaced the earlier export named {args.name!r}: "
               f"{' and '.join(str(p) for p in earlier)}")
-    parity = manifest["parity"]
+    graph = manifest["graphs"]["generator"]
+    parity = manifest["parity"]["graphs"]["generator"]
     print(f"SavedModel: {args.saved_models_dir}/{args.name}")
-    print(f"ONNX:       {args.export_dir}/{args.name}/model.onnx "
-          f"({manifest['onnx']['bytes'] / 1e6:.1f} MB, opset {manifest['onnx']['opset']}, "
-          f"{manifest['onnx']['precision']})")
+    print(f"ONNX:       {args.export_dir}/{args.name}/{graph['file']} "
+          f"({graph['bytes'] / 1e6:.1f} MB, opset {graph['opset']}, {graph['precision']})")
     print(f"parity vs Keras (max abs): SavedModel {parity['keras_vs_savedmodel']:.2e}, "
-          f"onnxruntime {parity['keras_vs_onnxruntime']:.2e}")
+          f"onnxruntime {parity['keras_vs_onnxruntime']:.2e}; sampler end to end "
+          f"{manifest['parity']['end_to_end']['max_abs']:.2e}")
     if "int8_max_pixel_error" in parity:
         print(f"int8 quality cost: max pixel error {parity['int8_max_pixel_error']} / 255, mean "
               f"{parity['int8_mean_pixel_error']:.2f}")
+    takes = [f"--{k.replace('_', '-')}" for k in ("label", "prompt", "first_frame")
+             if k in _condition_flags(manifest)]
+    if takes:
+        print(f"conditions: {', '.join(takes)}")
     print(f"generate with: vidgen generate {args.export_dir}/{args.name} --out samples.gif")
     return 0
+
+
+def _condition_flags(manifest: dict) -> set[str]:
+    from vidgen_tf.runtime.video_generator import KEYWORDS
+
+    return {KEYWORDS[item["role"]] for item in manifest["inputs"].values()
+            if item["role"] != "noise"}

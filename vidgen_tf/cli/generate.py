@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from vidgen_tf import __version__
 from vidgen_tf.data.video_io import FPS_RANGES, check_fps
 from vidgen_tf.errors import VidgenError
-from vidgen_tf.runtime.video_generator import MAX_FRAMES_FACTOR, MAX_RESULT_BYTES
+from vidgen_tf.runtime.video_generator import MAX_RESULT_BYTES
 
 OUTPUT_FORMATS = (".mp4", ".gif", ".npy")
 MAX_NUM = 10_000
@@ -36,7 +37,13 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     generate.add_argument("--seed", type=int, default=None,
                           help="noise seed (default: a random one, printed)")
     generate.add_argument("--label", default=None,
-                          help="class id or name, for a conditional model")
+                          help="class id or name, for a model that takes a label")
+    generate.add_argument("--prompt", default=None, metavar="TEXT",
+                          help='text prompt, e.g. "a red circle moves left", for a model that '
+                               "takes text (its words must be in the model's vocabulary)")
+    generate.add_argument("--first-frame", default=None, metavar="FILE",
+                          help="png/jpg image, or a video whose first frame is used, for a model "
+                               "that animates a given frame (resized and cropped like the data)")
     generate.add_argument("--frames", type=int, default=None,
                           help="clip length (default: the trained length)")
     generate.add_argument("--fps", type=float, default=None,
@@ -74,7 +81,22 @@ def run_generate(args) -> int:
         if args.fps is None:
             _check_manifest_fps(generator.fps, out.suffix, args.path)
         _check_write_memory(args, generator)
-    videos = generator.generate(args.num, seed=seed, label=args.label, frames=args.frames)
+    conditions = {"label": args.label, "prompt": args.prompt}
+    first_frame = None
+    if args.first_frame is not None:
+        first_frame = _read_first_frame(args.first_frame)
+    try:
+        videos = generator.generate(args.num, seed=seed, frames=args.frames,
+                                    first_frame=first_frame, **conditions)
+    except ValueError as exc:  # a condition the export does not take, an unknown word...
+        raise VidgenError(str(exc)) from exc
+    given = {k: v for k, v in {**conditions, "first_frame": args.first_frame}.items()
+             if v is not None}
+    metadata = {"generator": f"vidgen_tf {__version__}", "export": generator.name,
+                "model_sha256": {name: graph["sha256"] for name, graph in
+                                 generator.manifest["graphs"].items()},
+                "seed": seed, "num": args.num, "conditions": given,
+                "note": "generated video (AI-generated, not a recording)"}
     try:
         if out.suffix.lower() == ".npy":
             _save_npy(out, videos)
@@ -85,7 +107,8 @@ def run_generate(args) -> int:
             grid = video_grid(videos) if len(videos) > 1 else videos[0]
             if args.scale > 1:  # nearest neighbour: (T, H, W, 3) -> (T, H*s, W*s, 3)
                 grid = grid.repeat(args.scale, axis=1).repeat(args.scale, axis=2)
-            write_video(out, grid, fps=args.fps if args.fps is not None else generator.fps)
+            write_video(out, grid, fps=args.fps if args.fps is not None else generator.fps,
+                        metadata=metadata)
     except OSError as exc:  # a full disk, a folder that changed meanwhile, ...
         raise VidgenError(f"cannot write {out}: {exc.strerror or exc}") from exc
     count, frames = len(videos), videos.shape[1]
@@ -107,18 +130,17 @@ def _check_write_memory(args, generator) -> None:
     """Refuse an .mp4/.gif whose grid, enlarged by --scale, would not fit in memory: check it
     before any video is generated."""
     frames = args.frames or generator.frames
-    if frames > MAX_FRAMES_FACTOR * generator.frames:
+    if frames > generator.max_frames:
         return  # generate() refuses this --frames with its own message
-    manifest = generator.manifest
-    height, width = manifest["height"], manifest["width"]
+    video = generator.manifest["video"]
+    height, width = video["height"], video["width"]
     if args.num > 1:  # written as a grid (one video is written as it is)
         from vidgen_tf.data.grid import grid_size
 
         _, height, width = grid_size(args.num, height, width)
     height, width = height * args.scale, width * args.scale
     grid_bytes = frames * height * width * 3
-    videos_bytes = (args.num * frames * manifest["height"] * manifest["width"]
-                    * manifest["channels"])
+    videos_bytes = args.num * frames * video["height"] * video["width"] * video["channels"]
     needed = videos_bytes + WRITE_MEMORY_FACTOR * grid_bytes
     if needed > MAX_RESULT_BYTES:
         raise VidgenError(f"--num {args.num} --scale {args.scale} makes a {width}x{height} grid "
@@ -154,3 +176,21 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _read_first_frame(path: str) -> np.ndarray:
+    """The first frame of an image (png, jpg) or video file, uint8 `(height, width, 3)`."""
+    from vidgen_tf.data.video_io import read_video
+    from vidgen_tf.errors import VideoReadError
+
+    if not Path(path).is_file():
+        raise VidgenError(f"--first-frame {path}: no such file")
+    try:
+        frames = read_video(path, max_frames=1)
+    except VideoReadError as exc:
+        raise VidgenError(f"--first-frame {path} is not a readable image or video ({exc}); "
+                          "give a png/jpg image or a video file") from exc
+    if len(frames) == 0 or min(frames.shape[1:3]) < 1:
+        raise VidgenError(f"--first-frame {path} holds no frame; give a png/jpg image or a "
+                          "video file")
+    return frames[0]

@@ -165,6 +165,17 @@ def _frame_to_array(frame, size: int | None) -> np.ndarray:
     return array[top:top + size, left:left + size]
 
 
+def resize_frame(image: np.ndarray, size: int) -> np.ndarray:
+    """One uint8 RGB image `(height, width, 3)` resized and center-cropped to `(size, size, 3)`
+    exactly as `read_video(..., size=size)` treats video frames (shorter side to `size`: area
+    filter when shrinking, bilinear when enlarging)."""
+    image = np.ascontiguousarray(image)
+    if image.shape[:2] == (size, size):
+        return image
+    av = _import_av()
+    return _frame_to_array(av.VideoFrame.from_ndarray(image, format="rgb24"), size)
+
+
 def read_video(
     path: str | os.PathLike,
     *,

@@ -54,10 +54,16 @@ from vidgen_tf.metrics.shapes import LIT_RANGE
 
 #: Brightness between background and peak (of 255) under which a clip shows nothing.
 MIN_CONTRAST = 40.0
+#: Coverage floor: at least MIN_FLOOR, NOISE_FLOORS times the background noise (robust
+#: standard deviation of brightness over contrast), at most MAX_FLOOR.
+MIN_FLOOR, NOISE_FLOORS, MAX_FLOOR = 0.1, 4.0, 0.4
+#: A frame shows one solid shape when at least MIN_CONCENTRATION of its coverage is in the
+#: measured window and the shape fills at least MIN_FILL of its box (a triangle 1/2).
+MIN_CONCENTRATION, MIN_FILL = 0.9, 0.4
 #: Fill ratio under which a frame is a triangle (between 1/2 and pi/4) ...
 TRIANGLE_FILL = 0.64
 #: ... or vertical skewness beyond which it is one (a triangle's is -0.57, blur shrinks it).
-TRIANGLE_SKEW = 0.3
+TRIANGLE_SKEW = 0.15
 #: Fill ratio from which a frame is a square (between pi/4 and 1).
 SQUARE_FILL = 0.89
 #: Net displacement, as a fraction of the frame size, under which a clip does not move.
@@ -143,7 +149,13 @@ def frame_features(video) -> dict[str, np.ndarray]:
     if contrast < MIN_CONTRAST:
         return features
 
-    coverage = np.clip((brightness - level) / contrast, 0.0, 1.0)
+    # Background noise must not add up over the many background pixels: coverage under a
+    # floor above the noise is 0, and the rest is stretched symmetrically about 1/2, which
+    # keeps the area and extent of a linear edge ramp.
+    noise = 1.4826 * float(np.median(np.abs(brightness - level)))
+    floor = min(max(MIN_FLOOR, NOISE_FLOORS * noise / contrast), MAX_FLOOR)
+    coverage = np.clip(((brightness - level) / contrast - floor) / (1.0 - 2.0 * floor), 0.0, 1.0)
+    coverage = _without_speckles(coverage)
     lit = coverage >= 0.5
     count = lit.sum(axis=(1, 2))
     fraction = count / (height * width)
@@ -159,11 +171,14 @@ def frame_features(video) -> dict[str, np.ndarray]:
               & (np.abs(cols - col_mid[:, None, None]) <= half[:, None, None]))
     weight = coverage * window
     area = weight.sum(axis=(1, 2))
-    present &= area > 0
-    area = np.where(present, area, np.nan)
-
     extent_x = weight.max(axis=1).sum(axis=1)
     extent_y = weight.max(axis=2).sum(axis=1)
+    # One solid shape: nearly all the frame's coverage in the window, filling its box.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill = area / (extent_x * extent_y)
+        present &= (area >= MIN_CONCENTRATION * coverage.sum(axis=(1, 2))) & (fill >= MIN_FILL)
+    area = np.where(present, area, np.nan)
+
     x = (weight * cols).sum(axis=(1, 2)) / area
     y = (weight * rows).sum(axis=(1, 2)) / area
     dy = rows - y[:, None, None]
@@ -174,11 +189,19 @@ def frame_features(video) -> dict[str, np.ndarray]:
         / np.maximum(lit_window.sum(axis=(1, 2)), 1)
     peak = colour.max(axis=1, keepdims=True)
     present &= peak[:, 0] > 0
-    colour = np.where(present[:, None], colour / np.maximum(peak, 1e-6), np.nan)
     keep = np.where(present, 1.0, np.nan)
-    features.update(present=present, colour=colour, fill=area / (extent_x * extent_y) * keep,
-                    skew=skew * keep, x=x * keep, y=y * keep)
+    features.update(present=present, colour=colour / np.maximum(peak, 1e-6) * keep[:, None],
+                    fill=fill * keep, skew=skew * keep, x=x * keep, y=y * keep)
     return features
+
+
+def _without_speckles(coverage: np.ndarray) -> np.ndarray:
+    """Coverage (frames, H, W) where no pixel exceeds its brightest 4-neighbour: isolated
+    bright pixels vanish, a shape's pixels (each next to one as covered) stay."""
+    padded = np.pad(coverage, ((0, 0), (1, 1), (1, 1)))
+    neighbours = np.maximum(np.maximum(padded[:, :-2, 1:-1], padded[:, 2:, 1:-1]),
+                            np.maximum(padded[:, 1:-1, :-2], padded[:, 1:-1, 2:]))
+    return np.minimum(coverage, neighbours)
 
 
 def _median_index(counts: np.ndarray, total: np.ndarray) -> np.ndarray:

@@ -17,34 +17,37 @@ import numpy as np
 from vidgen_tf.data.pixels import float_to_uint8
 from vidgen_tf.noise import sample_noise
 from vidgen_tf.runtime.manifest import (
-    ONNX_NAME,
+    MAX_FRAMES_FACTOR,
     ManifestError,
-    check_model_io,
-    file_sha256,
+    check_files,
+    check_graph_io,
+    condition_inputs,
     label_input,
     load_manifest,
 )
+from vidgen_tf.runtime.samplers import get_sampler, session_graph
 
 logger = logging.getLogger(__name__)
 
 # Refuse requests whose uint8 result alone would exceed this; `iter_generate` streams instead.
 MAX_RESULT_BYTES = 4 << 30
-# A variable-length model generates at most this many times its trained clip length: far beyond
-# it the motion was never trained, and a mistyped length would run for minutes.
-MAX_FRAMES_FACTOR = 16
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
+# The keyword of `generate` that gives each condition role.
+KEYWORDS = {"label": "label", "text": "prompt", "first_frame": "first_frame",
+            "context": "context", "actions": "actions", "source": "source"}
 
 
 class VideoGenerator:
-    """A generator exported by `vidgen export`, run by onnxruntime.
+    """An export of `vidgen export`, run by onnxruntime and a numpy sampler.
 
     The noise is drawn with numpy from the manifest's input spec, so a seed gives the same
-    video on any machine; the result equals the Keras generator's on the same noise, within
-    uint8 rounding.
+    video on any machine; the result equals the Keras networks' on the same inputs, within
+    uint8 rounding. Conditions (a label, a prompt, a first frame) are checked against what
+    the manifest says the export takes.
 
     Args:
-        path: an export directory holding `manifest.json` and the ONNX file it names.
+        path: an export directory holding `manifest.json` and the files it lists.
         providers: onnxruntime execution providers to use, e.g. ["CPUExecutionProvider"].
             None picks CUDA only when a CUDA session really loads, else CPU; `providers`
             (the attribute) says what the session got. A named provider that onnxruntime
@@ -72,31 +75,44 @@ class VideoGenerator:
         self.path = Path(path)
         self.manifest = load_manifest(self.path)
         self.batch_size = batch_size
-        model_path = self.path / self.manifest["onnx"].get("file", ONNX_NAME)
-        if not model_path.is_file():
-            raise ManifestError(f"{model_path} is missing: the export is incomplete; re-run "
-                                "`vidgen export`")
-        digest = file_sha256(model_path)
-        if digest != self.manifest["onnx"]["sha256"]:
-            raise ManifestError(f"{model_path} does not match its manifest (sha256 {digest[:12]}"
-                                f"... != {self.manifest['onnx']['sha256'][:12]}...): the file "
-                                "was changed or damaged; re-run `vidgen export`")
+        check_files(self.manifest, self.path)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads:
             options.intra_op_num_threads = threads
-        self.session = _open_session(ort, str(model_path), options, providers)
+        self.sessions = {}
+        for name, graph in self.manifest["graphs"].items():
+            model_path = self.path / graph["file"]
+            session = _open_session(ort, str(model_path), options, providers)
+            check_graph_io(self.manifest, name, session.get_inputs(), session.get_outputs(),
+                           model_path)
+            self.sessions[name] = session
+        self.session = next(iter(self.sessions.values()))
         self.providers = self.session.get_providers()
-        check_model_io(self.manifest, self.session.get_inputs(), self.session.get_outputs(),
-                       model_path)
         self.output_name = self.manifest["output"]["name"]
         self.input_names = [i.name for i in self.session.get_inputs()]
+        self.sampler = get_sampler(self.manifest, {
+            name: session_graph(session) for name, session in self.sessions.items()})
+        self.tokenizer = None
+        for item in self.manifest["inputs"].values():
+            if item["role"] == "text":
+                from vidgen_tf.runtime.tokenizer import WordTokenizer
+
+                try:
+                    self.tokenizer = WordTokenizer.load(self.path / item["tokenizer"])
+                except (ValueError, OSError) as exc:
+                    raise ManifestError(f"{self.path / item['tokenizer']} is not a usable "
+                                        f"tokenizer ({exc}); re-run `vidgen export`") from exc
 
     # ------------------------------------------------------------------ properties
 
     @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
     def frames(self) -> int:
-        return self.manifest["frames"]
+        return self.manifest["video"]["frames"]
 
     @property
     def num_classes(self) -> int:
@@ -105,72 +121,125 @@ class VideoGenerator:
 
     @property
     def class_names(self) -> list[str]:
-        return list(self.manifest.get("class_names") or [])
+        name = label_input(self.manifest)
+        return list(self.manifest["inputs"][name].get("class_names") or []) if name else []
 
     @property
     def fps(self) -> float:
-        return float(self.manifest["fps"])
+        return float(self.manifest["video"]["fps"])
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """The condition roles the export takes: () or any of "label", "text",
+        "first_frame", "context", "actions", "source"."""
+        return tuple(item["role"] for item in condition_inputs(self.manifest).values())
+
+    @property
+    def max_frames(self) -> int:
+        return self.manifest["dims"].get("frames", {}).get("max", self.frames)
 
     # ------------------------------------------------------------------ generation
 
     def noise(self, num: int, seed: int | None = None, label=None,
               frames: int | None = None) -> dict[str, np.ndarray]:
-        """The named inputs for `num` videos, drawn with numpy from the manifest's spec."""
+        """The drawn inputs (noise, and labels unless given) for `num` videos, from `seed`."""
         num = self._check_num(num)
         frames = self._check_frames(frames)
         seed = self._check_seed(seed)
-        label_name = label_input(self.manifest)
         if label is not None:
-            if label_name is None:
-                raise ValueError(f"{self.path.name} is an unconditional model: it takes no "
-                                 f"label; received label={label!r}")
             label = self._label_ids(label, num)
-        return sample_noise(self.manifest["inputs"], num, seed, labels=label, frames=frames)
+        return sample_noise(self.manifest["inputs"], num, seed, labels=label, frames=frames,
+                            default_frames=self.frames)
 
-    def run(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        """One onnxruntime call on prepared inputs: float32 video in [-1, 1], channels-last."""
-        return self.session.run([self.output_name], {k: inputs[k] for k in self.input_names})[0]
+    def inputs(self, num: int, seed: int | None = None, *, frames: int | None = None,
+               **conditions) -> dict[str, np.ndarray]:
+        """Every graph input for `num` videos: the drawn noise and the given conditions,
+        checked against the manifest (see `generate` for the keywords)."""
+        given = {key: value for key, value in conditions.items() if value is not None}
+        unknown = set(given) - set(KEYWORDS.values())
+        if unknown:
+            raise TypeError(f"generate() got unexpected keyword(s) {', '.join(sorted(unknown))}")
+        takes = {KEYWORDS[item["role"]]: (name, item)
+                 for name, item in condition_inputs(self.manifest).items()}
+        refused = [key for key in given if key not in takes]
+        if refused:
+            what = (", ".join(_described(k) for k in takes) if takes
+                    else "no condition (it is unconditional)")
+            raise ValueError(f"{self.name} does not take {_described(refused[0])}; it takes "
+                             f"{what}")
+        missing = [key for key, (_, item) in takes.items()
+                   if key not in given and not item.get("optional", False)]
+        if missing:
+            raise ValueError(f"{self.name} needs {', '.join(map(_described, missing))} (it "
+                             f"takes {', '.join(_described(k) for k in takes)})")
+        num = self._check_num(num)
+        feeds = self.noise(num, seed, given.get("label"), frames)
+        for key, value in given.items():
+            name, item = takes[key]
+            if key == "prompt":
+                feeds[name] = self._tokens(value, num)
+            elif key == "first_frame":
+                feeds[name] = self._first_frames(value, num, item["shape"])
+            elif key != "label":
+                raise ValueError(f"{self.name}: the {key}= condition is not supported by this "
+                                 "vidgen_tf; upgrade vidgen_tf")
+        return feeds
+
+    def run(self, inputs: dict[str, np.ndarray], **sampler_params) -> np.ndarray:
+        """The sampler on prepared inputs: float32 video in [-1, 1], channels-last."""
+        return self.sampler(inputs, **sampler_params)
 
     def iter_generate(self, num: int, seed: int | None = None, label=None,
-                      frames: int | None = None) -> Iterator[np.ndarray]:
+                      frames: int | None = None, **kwargs) -> Iterator[np.ndarray]:
         """Yield uint8 `(n, frames, height, width, channels)` batches, `batch_size` at most,
         for `num` videos in all: the same videos `generate` returns, with bounded memory."""
-        noise = self.noise(num, seed, label, frames)
-        m = self.manifest
-        expected = (frames or self.frames, m["height"], m["width"], m["channels"])
+        conditions, sampler_params = _split(kwargs)
+        feeds = self.inputs(num, seed, frames=frames, label=label, **conditions)
+        video = self.manifest["video"]
+        expected = (frames or self.frames, video["height"], video["width"], video["channels"])
         for start in range(0, num, self.batch_size):
-            part = {k: v[start:start + self.batch_size] for k, v in noise.items()}
-            video = self.run(part)
-            if video.shape[1:] != expected:  # never hand out clips of another length or size
+            part = {k: v[start:start + self.batch_size] for k, v in feeds.items()}
+            out = self.run(part, **sampler_params)
+            if out.shape[1:] != expected:  # never hand out clips of another length or size
                 raise ManifestError(f"{self.path}: the model made videos of shape "
-                                    f"{video.shape[1:]} but the manifest promises {expected} "
+                                    f"{out.shape[1:]} but the manifest promises {expected} "
                                     "(frames, height, width, channels); re-run `vidgen export`")
-            yield float_to_uint8(video)
+            yield float_to_uint8(out)
 
-    def generate(self, num: int = 1, seed: int | None = None, label=None,
-                 frames: int | None = None) -> np.ndarray:
+    def generate(self, num: int = 1, seed: int | None = None, label=None, prompt=None,
+                 first_frame=None, context=None, actions=None, source=None,
+                 frames: int | None = None, **sampler_params) -> np.ndarray:
         """Generate `num` videos: uint8 `(num, frames, height, width, channels)`, channels-last.
 
         Args:
             num: videos to generate (>= 1).
             seed: numpy seed of the noise (an integer >= 0); None draws fresh noise.
-            label: class id (or name, or one per video) for a conditional model; None draws
-                labels uniformly. An unconditional model refuses a label.
-            frames: clip length; None uses the trained length. Only models whose manifest
-                says `variable_frames` accept another length, up to `MAX_FRAMES_FACTOR` times
-                the trained one.
+            label: class id (or name, or one per video) for a model that takes a label;
+                None draws labels uniformly.
+            prompt: a text prompt (or one per video) for a model that takes text.
+            first_frame: uint8 image `(height, width, 3)` (or one per video,
+                `(num, height, width, 3)`) for a model that animates a given frame; resized
+                and center-cropped like the datasets.
+            context, actions, source: for the families that take them.
+            frames: clip length; None uses the trained length. Only models whose "frames"
+                dimension may change accept another length, within its bounds.
+            **sampler_params: parameters of the export's sampler.
+
+        Asking for a condition the export does not take is a ValueError naming what it takes.
         """
         num = self._check_num(num)
         frames_out = self._check_frames(frames) or self.frames
-        m = self.manifest
+        video = self.manifest["video"]
         self._check_seed(seed)
-        size = num * frames_out * m["height"] * m["width"] * m["channels"]
+        size = num * frames_out * video["height"] * video["width"] * video["channels"]
         if size > MAX_RESULT_BYTES:
             raise ValueError(f"num={num} videos of {frames_out} frames would need "
                              f"{size / 2**30:.1f} GiB; generate at most "
                              f"{MAX_RESULT_BYTES / 2**30:.0f} GiB at once, or stream with "
                              "iter_generate()")
-        return np.concatenate(list(self.iter_generate(num, seed, label, frames)), axis=0)
+        return np.concatenate(list(self.iter_generate(
+            num, seed, label, frames, prompt=prompt, first_frame=first_frame, context=context,
+            actions=actions, source=source, **sampler_params)), axis=0)
 
     # ------------------------------------------------------------------ checks
 
@@ -190,16 +259,22 @@ class VideoGenerator:
             return None
         if not _is_int(frames) or frames < 1:
             raise ValueError(f"frames must be an integer >= 1; received frames={frames!r}")
-        if frames != self.frames and not self.manifest.get("variable_frames"):
+        bounds = self.manifest["dims"].get("frames", {"min": self.frames, "max": self.frames})
+        if bounds["min"] == bounds["max"] and frames != self.frames:
             raise ValueError(f"{self.path.name} ({self.manifest.get('family')}) generates "
                              f"exactly {self.frames} frames; received frames={frames}")
-        limit = MAX_FRAMES_FACTOR * self.frames
-        if frames > limit:
-            raise ValueError(f"frames must be at most {limit} ({MAX_FRAMES_FACTOR} x the trained "
-                             f"{self.frames}); received frames={frames}")
+        if frames > bounds["max"]:
+            raise ValueError(f"frames must be at most {bounds['max']} ({MAX_FRAMES_FACTOR} x the "
+                             f"trained {self.frames}); received frames={frames}")
+        if frames < bounds["min"]:
+            raise ValueError(f"frames must be at least {bounds['min']}; received "
+                             f"frames={frames}")
         return int(frames)
 
     def _label_ids(self, label, num: int) -> np.ndarray:
+        if label_input(self.manifest) is None:
+            raise ValueError(f"{self.path.name} is an unconditional model: it takes no "
+                             f"label; received label={label!r}")
         names = self.class_names
         values = np.atleast_1d(np.asarray(label, dtype=object))
         if values.size not in (1, num):
@@ -220,6 +295,45 @@ class VideoGenerator:
             shown = f" ({', '.join(names)})" if names else ""
             raise ValueError(f"label must be in [0, {count - 1}]{shown}; received label={bad[0]}")
         return np.asarray(ids, dtype=np.int64)
+
+    def _tokens(self, prompt, num: int) -> np.ndarray:
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        if len(prompts) not in (1, num):
+            raise ValueError(f"prompt must be one text or one per video ({num}); received "
+                             f"{len(prompts)} prompts")
+        tokens = self.tokenizer.encode(prompts)
+        return np.repeat(tokens, num, axis=0) if len(prompts) == 1 else tokens
+
+    def _first_frames(self, image, num: int, shape: list) -> np.ndarray:
+        from vidgen_tf.data.pixels import uint8_to_float
+        from vidgen_tf.data.video_io import resize_frame
+
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim not in (3, 4) or image.shape[-1] != 3:
+            raise ValueError("first_frame must be a uint8 RGB image (height, width, 3) or one "
+                             f"per video (num, height, width, 3); received {image.dtype} "
+                             f"{image.shape}")
+        images = image[None] if image.ndim == 3 else image
+        if len(images) not in (1, num):
+            raise ValueError(f"first_frame must be one image or one per video ({num}); "
+                             f"received {len(images)}")
+        if min(images.shape[1:3]) < 1:
+            raise ValueError(f"first_frame is empty: shape {image.shape}")
+        size = shape[0]
+        frames = np.stack([resize_frame(i, size) for i in images])
+        frames = uint8_to_float(frames).astype(np.float32)
+        return np.repeat(frames, num, axis=0) if len(frames) == 1 else frames
+
+
+def _described(keyword: str) -> str:
+    """A condition as the Python keyword and the CLI flag that give it."""
+    return f"{keyword}= (--{keyword.replace('_', '-')})"
+
+
+def _split(kwargs: dict) -> tuple[dict, dict]:
+    """`**kwargs` of `iter_generate` -> (conditions, sampler parameters)."""
+    conditions = {k: v for k, v in kwargs.items() if k in KEYWORDS.values()}
+    return conditions, {k: v for k, v in kwargs.items() if k not in conditions}
 
 
 def _is_int(value) -> bool:

@@ -185,8 +185,12 @@ class MoCoGANGenerator(keras.Model):
         """Export hook: the noise input that goes through a GRU, and that GRU.
 
         The ONNX export converts `render` and puts this GRU in front of it as one ONNX GRU op
-        (tf2onnx would turn the Keras GRU into a much slower generic Loop).
+        (tf2onnx would turn the Keras GRU into a much slower generic Loop). A conditional
+        generator's GRU reads the condition code too, which is computed inside the graph, so
+        there it stays tf2onnx's Loop (the export's parity check covers both).
         """
+        if self.conditions:
+            return {}
         return {"motion": self.motion_gru}
 
     def render(self, inputs, training=False, code=None):

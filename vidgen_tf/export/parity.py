@@ -1,0 +1,102 @@
+"""Parity checks of an export: each graph against its Keras network, and the sampler end to end.
+
+Each graph is run by Keras, by the reloaded SavedModel and by onnxruntime on the same example
+inputs, at the trained clip length and (when the length may change) at 1.5 times it. Then the
+export's sampler runs once with the Keras networks and once with the onnxruntime sessions as
+its graphs: the two videos must agree too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vidgen_tf.export.onnx_convert import ExportError
+from vidgen_tf.export.spec import ExportSpec, example_inputs
+
+# Keras, the reloaded SavedModel and onnxruntime must agree to this (max abs, float32).
+PARITY_TOLERANCE = 1e-4
+PARITY_BATCH = 4
+
+
+def _lengths(spec: ExportSpec) -> list[int | None]:
+    bounds = spec.dims["frames"]
+    if bounds["min"] == bounds["max"]:
+        return [None]
+    return [None, min(bounds["default"] + bounds["default"] // 2, bounds["max"])]
+
+
+def load_session(path: Path):
+    import onnxruntime as ort
+
+    try:
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ExportError(f"onnxruntime cannot load the converted model (tf2onnx wrote an "
+                          f"invalid graph): {exc}".splitlines()[0]) from exc
+
+
+def verify_graph(spec: ExportSpec, graph: str, saved_model_dir: Path, onnx_path: Path) -> dict:
+    """Max abs differences of the SavedModel and onnxruntime against Keras for one graph.
+
+    onnxruntime must load the file (tf2onnx writes an invalid graph when an op is not
+    supported, and only logs an error).
+    """
+    import tensorflow as tf
+
+    session = load_session(onnx_path)
+    serving = tf.saved_model.load(str(saved_model_dir)).signatures[_signature_name(graph)]
+    graph_spec = spec.graphs[graph]
+    output = next(iter(graph_spec.outputs))
+    lengths = _lengths(spec)
+    worst = {"savedmodel": 0.0, "onnxruntime": 0.0}
+    for seed, frames in enumerate(lengths):
+        feeds = example_inputs(spec, PARITY_BATCH, seed=seed, frames=frames)
+        feeds = {k: feeds[k] for k in graph_spec.inputs}
+        expected = graph_spec.keras_call(feeds)[output]
+        got = {
+            "savedmodel": serving(**{k: tf.constant(v) for k, v in feeds.items()})[output],
+            "onnxruntime": session.run([output], feeds)[0],
+        }
+        for key, value in got.items():
+            value = np.asarray(value)
+            if value.shape != expected.shape:
+                raise ExportError(f"{key} returned shape {value.shape} for graph {graph!r}, "
+                                  f"Keras {expected.shape}")
+            worst[key] = max(worst[key], float(np.max(np.abs(value - expected))))
+    for key, diff in worst.items():
+        if not diff <= PARITY_TOLERANCE:
+            raise ExportError(f"{key} differs from Keras by {diff:.3g} (max abs) on graph "
+                              f"{graph!r} with fixed inputs; the limit is "
+                              f"{PARITY_TOLERANCE:g}. Nothing was written")
+    default = spec.dims["frames"]["default"]
+    return {"keras_vs_savedmodel": worst["savedmodel"],
+            "keras_vs_onnxruntime": worst["onnxruntime"], "tolerance": PARITY_TOLERANCE,
+            "checked_on": f"{PARITY_BATCH} clips of seeded inputs, frames "
+                          f"{[f or default for f in lengths]}"}
+
+
+def verify_end_to_end(spec: ExportSpec, onnx_paths: dict[str, Path]) -> dict:
+    """The export's sampler driven by the Keras networks and by onnxruntime, on the same
+    inputs: max abs difference of the two videos."""
+    from vidgen_tf.runtime.samplers import get_sampler, session_graph
+
+    manifest_like = {"sampler": spec.sampler}
+    keras_sampler = get_sampler(manifest_like, {name: g.keras_call
+                                                for name, g in spec.graphs.items()})
+    onnx_sampler = get_sampler(manifest_like, {
+        name: session_graph(load_session(path)) for name, path in onnx_paths.items()})
+    feeds = example_inputs(spec, PARITY_BATCH, seed=99)
+    diff = float(np.max(np.abs(keras_sampler(feeds) - onnx_sampler(feeds))))
+    if not diff <= PARITY_TOLERANCE:
+        raise ExportError(f"the {spec.sampler['name']} sampler gives videos that differ by "
+                          f"{diff:.3g} (max abs) between Keras and onnxruntime; the limit is "
+                          f"{PARITY_TOLERANCE:g}. Nothing was written")
+    return {"sampler": spec.sampler["name"], "max_abs": diff, "clips": PARITY_BATCH,
+            "tolerance": PARITY_TOLERANCE}
+
+
+def _signature_name(graph: str) -> str:
+    """The SavedModel signature of a graph: "serving_default" for the first ("generator")."""
+    return "serving_default" if graph == "generator" else graph
