@@ -198,8 +198,9 @@ def main() -> int:
             theirs.close()
     precision = args.precision
     if args.export:  # the export's own precision, whatever --precision said
-        manifest = json.loads((Path(args.export) / "manifest.json").read_text())
-        precision = manifest["onnx"]["precision"]
+        from vidgen_tf.runtime.manifest import load_manifest
+
+        precision = load_manifest(args.export)["graphs"]["generator"]["precision"]
     result.update(what=args.what, precision=precision, export=args.export)
     unit = "videos/s" if args.what == "generate" else "s per iteration"
     side = {k: (1 / v if args.what == "generate" else v) for k, v in result["median_s"].items()}

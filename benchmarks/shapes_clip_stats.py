@@ -37,7 +37,8 @@ def main() -> None:
     parser.add_argument("exports", nargs="+", metavar="EXPORT_DIR")
     args = parser.parse_args()
     generators = [VideoGenerator(path) for path in args.exports]
-    size, frames = generators[0].manifest["height"], generators[0].manifest["frames"]
+    video = generators[0].manifest["video"]
+    size, frames = video["height"], video["frames"]
     data = ShapesDataset(frames=frames, size=size, seed=0)
     print(summary(f"shapes data ({frames}x{size}x{size})",
                   np.stack([data.clip(i)["video"] for i in range(CLIPS)])))

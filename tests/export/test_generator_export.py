@@ -13,7 +13,7 @@ from tests.test_case import run_cli
 from vidgen_tf.data.pixels import float_to_uint8
 from vidgen_tf.data.shapes import ShapesDataset
 from vidgen_tf.errors import VidgenError
-from vidgen_tf.export import generator_export
+from vidgen_tf.export import generator_export, manifest_v2, parity
 from vidgen_tf.export.generator_export import ExportError, export_generator
 from vidgen_tf.export.sources import float32_generator
 from vidgen_tf.models.dcgan3d import VideoDCGAN
@@ -31,18 +31,30 @@ def keras_generator(run_dir):
 def test_manifest_describes_inputs_output_provenance_and_parity(tiny_conditional_export):
     manifest = json.loads((tiny_conditional_export["export"] / "manifest.json").read_text())
     assert manifest["family"] == "mocogan"
-    assert (manifest["frames"], manifest["height"], manifest["width"]) == (8, 16, 16)
-    assert manifest["inputs"]["motion"] == {"shape": [8, 4], "dtype": "float32",
-                                            "distribution": "normal", "time_axis": 0}
-    assert manifest["inputs"]["label"]["num_classes"] == 12
-    assert manifest["class_names"] == list(ShapesDataset().class_names)
+    assert manifest["format_version"] == 2
+    video = manifest["video"]
+    assert (video["frames"], video["height"], video["width"]) == (8, 16, 16)
+    assert manifest["dims"]["frames"] == {"default": 8, "min": 1, "max": 128}
+    assert manifest["inputs"]["motion"] == {"role": "noise", "shape": ["frames", 4],
+                                            "dtype": "float32", "distribution": "normal"}
+    label = manifest["inputs"]["label"]
+    assert (label["role"], label["num_classes"], label["optional"]) == ("label", 12, True)
+    assert label["class_names"] == list(ShapesDataset().class_names)
     assert manifest["output"]["layout"] == "(batch, frames, height, width, channels)"
-    assert manifest["onnx"]["sha256"] == file_sha256(tiny_conditional_export["export"]
-                                                     / "model.onnx")
+    graph = manifest["graphs"]["generator"]
+    assert graph["sha256"] == file_sha256(tiny_conditional_export["export"] / "model.onnx")
+    assert graph["inputs"] == {"content": ["batch", 8], "label": ["batch"],
+                               "motion": ["batch", "frames", 4]}
+    assert graph["outputs"] == {"video": ["batch", "frames", 16, 16, 3]}
+    assert manifest["sampler"] == {"name": "single_pass",
+                                   "params": {"graph": "generator", "output": "video"}}
+    assert manifest["sampling"]["rng"] == "numpy.random.default_rng(seed)"
     assert manifest["provenance"]["epochs"] == 1
     assert manifest["provenance"]["train_config"]["steps_per_epoch"] == 2
-    assert 0 <= manifest["parity"]["keras_vs_onnxruntime"] <= 1e-4
-    assert 0 <= manifest["parity"]["keras_vs_savedmodel"] <= 1e-4
+    parity = manifest["parity"]["graphs"]["generator"]
+    assert 0 <= parity["keras_vs_onnxruntime"] <= 1e-4
+    assert 0 <= parity["keras_vs_savedmodel"] <= 1e-4
+    assert 0 <= manifest["parity"]["end_to_end"]["max_abs"] <= 1e-4
 
 
 def test_savedmodel_serves_named_inputs_with_dynamic_batch_like_keras(tiny_conditional_export):
@@ -80,8 +92,8 @@ def test_a_mixed_bfloat16_model_exports_in_float32(tmp_path):
     assert {layer.compute_dtype for layer in generator._flatten_layers()} == {"float32"}
     manifest = export_generator(tmp_path / "bf16.keras", "bf16", export_dir=tmp_path / "e",
                                 saved_models_dir=tmp_path / "s")
-    assert manifest["onnx"]["precision"] == "float32"
-    assert manifest["parity"]["keras_vs_onnxruntime"] <= 1e-4
+    assert manifest["graphs"]["generator"]["precision"] == "float32"
+    assert manifest["parity"]["graphs"]["generator"]["keras_vs_onnxruntime"] <= 1e-4
 
 
 @pytest.mark.parametrize("trainer", [
@@ -94,8 +106,8 @@ def test_every_family_exports_with_parity(tmp_path, trainer):
     gan.save(tmp_path / "m.keras")
     manifest = export_generator(tmp_path / "m.keras", "m", export_dir=tmp_path / "e",
                                 saved_models_dir=tmp_path / "s")
-    assert manifest["variable_frames"] is False
-    assert manifest["parity"]["keras_vs_onnxruntime"] <= 1e-4
+    assert manifest["dims"]["frames"] == {"default": 8, "min": 8, "max": 8}
+    assert manifest["parity"]["graphs"]["generator"]["keras_vs_onnxruntime"] <= 1e-4
     videos = VideoGenerator(tmp_path / "e" / "m").generate(2, seed=0)
     assert videos.shape == (2, 8, 16, 16, 3)
 
@@ -106,7 +118,7 @@ def test_failed_parity_writes_nothing_and_keeps_the_previous_export(tiny_export,
     export_generator(tiny_export["run_dir"], "m", export_dir=export_dir,
                      saved_models_dir=saved_dir)
     before = file_sha256(export_dir / "m" / "model.onnx")
-    monkeypatch.setattr(generator_export, "PARITY_TOLERANCE", -1.0)
+    monkeypatch.setattr(parity, "PARITY_TOLERANCE", -1.0)
     with pytest.raises(ExportError, match="differs from Keras"):
         export_generator(tiny_export["run_dir"], "m", export_dir=export_dir,
                          saved_models_dir=saved_dir)
@@ -119,7 +131,7 @@ def test_an_onnx_file_onnxruntime_refuses_fails_the_export(tiny_export, tmp_path
     def write_invalid(serve, signature, opset, path):
         path.write_bytes(b"not an onnx graph")
 
-    monkeypatch.setattr(generator_export, "_convert_onnx", write_invalid)
+    monkeypatch.setattr(generator_export, "convert_onnx", write_invalid)
     with pytest.raises(ExportError, match="onnxruntime cannot load"):
         export_generator(tiny_export["run_dir"], "m", export_dir=tmp_path / "e",
                          saved_models_dir=tmp_path / "s")
@@ -130,7 +142,7 @@ def test_interrupted_export_leaves_no_directory(tiny_export, tmp_path, monkeypat
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(generator_export, "_manifest", killed)
+    monkeypatch.setattr(manifest_v2, "build_manifest", killed)
     with pytest.raises(KeyboardInterrupt):
         export_generator(tiny_export["run_dir"], "m", export_dir=tmp_path / "e",
                          saved_models_dir=tmp_path / "s")

@@ -38,8 +38,8 @@ def strong_mocogan():
 
 def test_mocogan_int8_is_a_channels_last_chain_close_to_float32(tmp_path, strong_mocogan):
     manifest, f32, q = _export_both(tmp_path, strong_mocogan)
-    assert manifest["onnx"]["precision"] == "int8"
-    assert manifest["parity"]["int8_method"] == "nhwc_chain"
+    assert manifest["graphs"]["generator"]["precision"] == "int8"
+    assert manifest["parity"]["graphs"]["generator"]["int8_method"] == "nhwc_chain"
     graph = onnx.load(str(tmp_path / "e" / "q" / "model.onnx")).graph
     convs = [n for n in graph.node if n.op_type == "QLinearConv"]
     # Four phases for each of the 2 wide upsampling layers (4 -> 16), one merged conv for the
@@ -57,7 +57,7 @@ def test_mocogan_int8_is_a_channels_last_chain_close_to_float32(tmp_path, strong
     error = np.abs(q - f32)
 
     assert error.mean() < 2.0 and np.percentile(error, 99) <= 12
-    assert manifest["parity"]["int8_mean_pixel_error"] < 2.0
+    assert manifest["parity"]["graphs"]["generator"]["int8_mean_pixel_error"] < 2.0
 
 
 def test_the_merged_rgb_layer_gives_the_same_video_as_four_phase_convs(tmp_path, strong_mocogan,
@@ -82,5 +82,5 @@ def test_a_family_without_the_chain_falls_back_to_qdq(tmp_path):
     gan = VideoDCGAN(frames=8, size=16, z_dim=8, base_filters=8)
     gan.build()
     manifest, f32, q = _export_both(tmp_path, gan)
-    assert manifest["parity"]["int8_method"] == "qdq_static"
+    assert manifest["parity"]["graphs"]["generator"]["int8_method"] == "qdq_static"
     assert q.shape == f32.shape and np.abs(q - f32).mean() < 3.0

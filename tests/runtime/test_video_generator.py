@@ -10,6 +10,7 @@ import pytest
 from tests.test_case import run_cli, run_python
 from vidgen_tf.runtime import ManifestError, VideoGenerator
 from vidgen_tf.runtime import video_generator as vg
+from vidgen_tf.runtime.manifest import file_sha256
 
 
 def test_runtime_never_imports_tensorflow_or_keras(tiny_export):
@@ -71,7 +72,8 @@ def test_labels_by_id_and_name_and_their_errors(tiny_conditional_export, tiny_ex
         generator.generate(1, label=12)
     with pytest.raises(ValueError, match="unknown label 'hexagon'"):
         generator.generate(1, label="hexagon")
-    with pytest.raises(ValueError, match="unconditional model"):
+    with pytest.raises(ValueError, match=r"does not take label= \(--label\); it takes no "
+                                         r"condition \(it is unconditional\)"):
         VideoGenerator(tiny_export["export"]).generate(1, label=0)
 
 
@@ -116,7 +118,7 @@ def test_changed_or_unloadable_onnx_files(export_copy):
     # A file whose hash matches but which onnxruntime refuses.
     model.write_bytes(b"garbage")
     manifest = json.loads((export_copy / "manifest.json").read_text())
-    manifest["onnx"]["sha256"] = vg.file_sha256(model)
+    manifest["graphs"]["generator"]["sha256"] = file_sha256(model)
     (export_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ManifestError, match="onnxruntime cannot load"):
         VideoGenerator(export_copy)
@@ -159,7 +161,7 @@ def test_generate_cli_scale_enlarges_every_pixel(tiny_export, tmp_path):
     (["--num", "0"], "--num must be between 1"),
     (["--scale", "0"], "--scale must be between 1 and 8"),
     (["--out", "x.avi"], "--out must end in"),
-    (["--label", "3"], "unconditional model"),
+    (["--label", "3"], "it takes no condition (it is unconditional)"),
     (["--frames", "0"], "frames must be an integer >= 1"),
     (["--frames", "100000"], "frames must be at most 128 (16 x the trained 8)"),
     (["--seed", "-1"], "seed must be None or an integer >= 0; received seed=-1"),

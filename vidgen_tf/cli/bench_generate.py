@@ -160,7 +160,7 @@ def _time_runtime(path: str, args) -> dict:
     from vidgen_tf.runtime import VideoGenerator
 
     generator = VideoGenerator(path, batch_size=args.batch_size, threads=args.threads)
-    precision = generator.manifest["onnx"].get("precision", "float32")
+    precision = generator.manifest["graphs"]["generator"].get("precision", "float32")
     if args.path and args.precision and args.precision != precision:
         raise VidgenError(f"{path} is a {precision} export; --precision {args.precision} "
                           "applies to --model (export with `vidgen export --quantize int8`)")
@@ -171,7 +171,8 @@ def _time_runtime(path: str, args) -> dict:
         float_to_uint8(generator.run(generator.noise(args.batch_size, seed)))
     overhead = (time.perf_counter() - start) / args.calls - median
     m = generator.manifest
-    return {"name": m["name"], "path": str(path), "frames": m["frames"], "size": m["height"],
+    return {"name": m["name"], "path": str(path), "frames": m["video"]["frames"],
+            "size": m["video"]["height"],
             "precision": precision, "batch_size": args.batch_size,
             "provider": generator.providers[0], "threads": args.threads,
             "videos_per_s": round(args.batch_size / median, 2),

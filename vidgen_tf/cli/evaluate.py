@@ -87,6 +87,10 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                         help="print one JSON object with the metrics as the last line")
     frames.set_defaults(run=run_frames)
 
+    from vidgen_tf.cli import evaluate_conditions
+
+    evaluate_conditions.add_parser(actions, common)
+
 
 # --------------------------------------------------------------------------- fetch-i3d
 
@@ -219,7 +223,8 @@ def _features(batches, model, batch_size: int, total: int, desc: str):
 def _model_shape(spec: str, kind: str, exported=None) -> tuple[int, int]:
     """(frames, size) a model generates, without running it (`exported`: its VideoGenerator)."""
     if kind == "export":
-        return int(exported.manifest["frames"]), int(exported.manifest["height"])
+        video = exported.manifest["video"]
+        return int(video["frames"]), int(video["height"])
     config = json.loads((Path(spec) / "config.json").read_text()) \
         if (Path(spec) / "config.json").is_file() else {}
     kwargs = config.get("resolved", {}).get("model_kwargs", {})

@@ -173,6 +173,15 @@ def _check_v2(m: dict, fail) -> None:
     output = m.get("output")
     if not isinstance(output, dict) or not isinstance(output.get("name"), str):
         fail('"output" must name the output tensor')
+    graph = graphs.get(output.get("graph", next(iter(graphs))))
+    shape = (graph or {}).get("outputs", {}).get(output["name"])
+    if shape is None:
+        fail(f'"output" names {output["name"]!r} of graph {output.get("graph")!r}, which the '
+             "graphs do not list")
+    expected = [video["height"], video["width"], video["channels"]]
+    if len(shape) != 5 or shape[2:] != expected:
+        fail(f"the output {output['name']!r} has shape {shape} but \"video\" says (batch, "
+             f"frames, {', '.join(map(str, expected))})")
 
 
 def _check_fps(fps, fail) -> None:
