@@ -69,10 +69,10 @@ def export_generator(source: str | os.PathLike, name: str, *,
     model_path, provenance = resolve_source(source)
     generator, trainer = float32_generator(model_path)
     resolved = provenance.get("resolved") or {}
-    spec = generator_export_spec(
-        generator, class_names=resolved.get("class_names"),
-        vocabulary=getattr(trainer, "vocabulary", None),
-        max_tokens=getattr(trainer, "max_tokens", 0))
+    if hasattr(trainer, "export_spec"):  # a trainer knows what its export holds
+        spec = trainer.export_spec(generator, class_names=resolved.get("class_names"))
+    else:  # a bare generator saved on its own
+        spec = generator_export_spec(generator, class_names=resolved.get("class_names"))
     if quantize and len(spec.inputs) != len(generator.noise_spec()):
         raise ExportError("int8 export is available for unconditional generators only; export "
                           "this conditional model in float32 (drop --quantize)")

@@ -1,94 +1,47 @@
-"""The base of every GAN trainer: per-network optimizers, named noise, and resumable compile."""
+"""GANTrainer: the thin GAN base on top of `VideoTrainer`: the adversarial loss (a constructor
+or compile argument; a preset can carry it), named generator noise and the discriminator step."""
 
 from __future__ import annotations
 
 import contextlib
 
-import keras
 import tensorflow as tf
 from keras import ops
 
 from vidgen_tf.losses import get_gan_loss, gradient_penalty
-
-DEFAULT_LEARNING_RATE = 2e-4
-DEFAULT_BETAS = (0.5, 0.999)
-
-
-def default_adam(weight_decay: float | None = None, learning_rate: float = DEFAULT_LEARNING_RATE,
-                 betas: tuple[float, float] = DEFAULT_BETAS,
-                 ema_decay: float = 0.0) -> keras.optimizers.Optimizer:
-    """Adam(2e-4, betas (0.5, 0.999)), the DCGAN/MoCoGAN default; AdamW with `weight_decay`.
-
-    With `ema_decay` > 0 the optimizer also keeps an exponential moving average of the
-    weights it trains (Keras' `use_ema`, never written back during training); see
-    `GANTrainer.averaged_generator`.
-    """
-    beta_1, beta_2 = betas
-    ema = {"use_ema": True, "ema_momentum": ema_decay} if ema_decay else {}
-    if weight_decay:
-        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay,
-                                      beta_1=beta_1, beta_2=beta_2, **ema)
-    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, **ema)
+from vidgen_tf.training.trainer import (  # noqa: F401  (re-exported for the families)
+    DEFAULT_BETAS,
+    DEFAULT_LEARNING_RATE,
+    VideoTrainer,
+    default_adam,
+    in_multi_worker_mode,
+    replica_count,
+    replica_id,
+)
 
 
 def sampling_generator(model):
-    """Context manager giving the generator to sample or export from: a GAN trainer's
-    `averaged_generator()` (its moving-average weights, when it keeps them), else the model's
-    `generator`, else the model itself (a bare generator)."""
-    averaged = getattr(model, "averaged_generator", None)
-    if averaged is not None:
-        return averaged()
+    """Context manager giving the generator to sample or export from: a trainer's moving-average
+    generator (when it keeps one), else the model's `generator`, else the model itself (a bare
+    generator)."""
+    if isinstance(model, VideoTrainer) and hasattr(model, "generator"):
+        return model.averaged("generator")
     return contextlib.nullcontext(getattr(model, "generator", model))
 
 
-def replica_count() -> int:
-    """Replicas in sync under the current tf.distribute strategy (1 without one)."""
-    return tf.distribute.get_strategy().num_replicas_in_sync
+class GANTrainer(VideoTrainer):
+    """Base class of the GAN trainers (see `VideoTrainer` for what every trainer shares).
 
-
-def in_multi_worker_mode() -> bool:
-    """Whether the current strategy is MultiWorkerMirroredStrategy over more than one worker."""
-    strategy = tf.distribute.get_strategy()
-    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-            and strategy.extended._in_multi_worker_mode())
-
-
-def replica_id() -> tf.Tensor:
-    """This replica's index inside `strategy.run` (0 outside a strategy)."""
-    context = tf.distribute.get_replica_context()
-    if context is None:
-        return tf.constant(0, tf.int32)
-    return tf.cast(context.replica_id_in_sync_group, tf.int32)
-
-
-class GANTrainer(keras.Model):
-    """Base class of the GAN trainers: `fit` trains every network with its own optimizer.
-
-    Subclasses set `self.networks` (name -> sub-model trained by optimizer "<name>_optimizer")
-    and `self.loss_names`, and write `train_step`. This base provides:
-
-    - `compile(loss=..., <name>_optimizer=...)`: one optimizer per network, built at once
-      so that checkpoints and BackupAndRestore restore every optimizer's state (FACTS: an
-      unbuilt optimizer cannot take a saved state);
-    - `get_compile_config` / `compile_from_config`, so `keras.models.load_model` returns a
-      model ready to `fit` again;
-    - `sample_noise`: per-replica, per-step noise from stateless ops seeded by
-      (`seed`, step, replica), so it differs across replicas and repeats after a resume;
-    - a `keras.metrics.Mean` tracker per loss term.
+    Adds the adversarial loss, chosen by name in `compile(loss=...)` ("bce", "hinge" or
+    "wgan_gp"), `sample_noise` for a generator's named noise, and the single-discriminator step
+    `train_discriminator`.
     """
 
-    optimizer_names: tuple[str, ...] = ()
-    # The networks' objectives; their sum is logged as "loss", the key stock Keras callbacks
-    # (TerminateOnNaN, EarlyStopping, ModelCheckpoint's default monitor) look for.
     objective_names: tuple[str, ...] = ("d_loss", "g_loss")
 
     def __init__(self, seed: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.seed = seed
+        super().__init__(seed=seed, **kwargs)
         self.loss = "bce"
-        self.trackers: dict[str, keras.metrics.Mean] = {"loss": keras.metrics.Mean(name="loss")}
-
-    # ------------------------------------------------------------------ compile
 
     def compile(self, loss: str = "bce", **optimizers):
         """Choose the adversarial loss by name and one optimizer per network.
@@ -100,112 +53,18 @@ class GANTrainer(keras.Model):
                 not optimizers go to `keras.Model.compile` (e.g. `jit_compile`).
         """
         get_gan_loss(loss)  # fail early with the valid names
-        from vidgen_tf.training.setup import warn_if_onednn_is_off
-
-        warn_if_onednn_is_off()
-        unknown = [k for k in optimizers if k.endswith("_optimizer")
-                   and k not in self.optimizer_names]
-        if unknown:
-            raise ValueError(f"unknown optimizer argument(s) {', '.join(unknown)}; this model "
-                             f"takes {', '.join(self.optimizer_names)}")
-        model_kwargs = {k: v for k, v in optimizers.items() if k not in self.optimizer_names}
-        super().compile(optimizer=None, **model_kwargs)
+        super().compile(**optimizers)
         self.loss = loss
-        for name in self.optimizer_names:
-            optimizer = optimizers.get(name) or self.default_optimizer(name)
-            if isinstance(optimizer, (str, dict)):
-                optimizer = keras.optimizers.get(optimizer)
-            if (keras.mixed_precision.dtype_policy().name == "mixed_float16"
-                    and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)):
-                # float16 gradients underflow without dynamic loss scaling.
-                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-            network = self.network_for(name)
-            if not network.built:
-                network.build()
-            optimizer.build(network.trainable_variables)
-            setattr(self, name, optimizer)
-        if not self.built:
-            self.build()
-
-    def default_optimizer(self, name: str) -> keras.optimizers.Optimizer:
-        return default_adam()
-
-    @contextlib.contextmanager
-    def averaged_generator(self):
-        """Within this block `self.generator` holds the moving average of its weights.
-
-        When the generator's optimizer keeps an exponential moving average of the weights
-        (`use_ema`, as with MoCoGAN's `generator_ema`), sampling and export use those averaged
-        weights: they give cleaner samples than the last step's (Karras et al. 2018; Yazici et
-        al. 2019). The training weights come back on exit, so training and checkpoints are
-        unaffected. Without a moving average this changes nothing.
-        """
-        optimizer = getattr(self, "generator_optimizer", None)
-        inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
-        averages = getattr(inner, "_model_variables_moving_average", None)
-        if not getattr(inner, "use_ema", False) or not averages:
-            yield self.generator
-            return
-        variables = self.generator.trainable_variables
-        if len(variables) != len(averages):
-            raise ValueError(
-                f"the generator has {len(variables)} trainable variables but its optimizer "
-                f"averages {len(averages)}; it was built for other variables")
-        saved = [ops.convert_to_numpy(v) for v in variables]
-        for variable, average in zip(variables, averages, strict=True):
-            variable.assign(average)
-        try:
-            yield self.generator
-        finally:
-            for variable, value in zip(variables, saved, strict=True):
-                variable.assign(value)
-
-    def network_for(self, optimizer_name: str) -> keras.Model:
-        """The sub-model that `<network>_optimizer` trains."""
-        return getattr(self, optimizer_name.removesuffix("_optimizer"))
 
     def get_compile_config(self):
-        config = {"loss": self.loss}
-        for name in self.optimizer_names:
-            if hasattr(self, name):
-                config[name] = keras.saving.serialize_keras_object(getattr(self, name))
-        return config
+        return {"loss": self.loss, **super().get_compile_config()}
 
     def compile_from_config(self, config):
-        optimizers = {name: keras.saving.deserialize_keras_object(config[name])
-                      for name in self.optimizer_names if name in config}
-        self.compile(loss=config.get("loss", "bce"), **optimizers)
+        self.compile(loss=config.get("loss", "bce"), **self._optimizers_from_config(config))
 
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Under a tf.distribute strategy, Keras' fit first all-reduces a whole data batch only to
-        # learn its shapes, and MultiWorkerMirroredStrategy cannot reduce a dict batch ("Attempt
-        # to convert a value ({'video': PerReplica...})"). `compile` has already built every
-        # network and optimizer, so there is nothing left to build from data.
-        if all(layer.built for layer in self._flatten_layers()):
-            return
-        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-
-    # ------------------------------------------------------------------ metrics
-
-    def add_trackers(self, *names: str) -> None:
-        for name in names:
-            self.trackers[name] = keras.metrics.Mean(name=name)
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def record(self, **values) -> dict:
-        """Update the trackers with one step's values (plus "loss", the objectives' sum)."""
-        values["loss"] = sum(ops.cast(values[name], "float32") for name in self.objective_names)
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        results = {name: tracker.result() for name, tracker in self.trackers.items()}
-        if in_multi_worker_mode():
-            # Keras reduces step results across workers with `strategy.reduce("MEAN", v,
-            # axis=0)`, which refuses scalars (tensorflow#72388): give it vectors of one.
-            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
-        return results
+    def averaged_generator(self):
+        """`averaged("generator")`: the generator with its moving-average weights, if kept."""
+        return self.averaged("generator")
 
     # ------------------------------------------------------------------ noise
 
@@ -235,12 +94,6 @@ class GANTrainer(keras.Model):
         inputs = data[0] if isinstance(data, tuple) else data
         return inputs.get("noise") if isinstance(inputs, dict) else None
 
-    @staticmethod
-    def apply_gradients(tape, loss, network, optimizer) -> None:
-        """Differentiate `loss` (recorded on `tape`) for `network`'s weights and step."""
-        variables = network.trainable_variables
-        optimizer.apply(tape.gradient(loss, variables), variables)
-
     def train_discriminator(self, real, noise, d_loss_fn, step):
         """One step of `self.discriminator` (single-discriminator families): real clips up,
         clips generated from `noise` down, plus the gradient penalty with loss "wgan_gp".
@@ -261,20 +114,3 @@ class GANTrainer(keras.Model):
             scaled_loss = self.for_gradients(d_loss, self.discriminator_optimizer)
         self.apply_gradients(tape, scaled_loss, self.discriminator, self.discriminator_optimizer)
         return d_loss, real_logits, fake_logits
-
-    @staticmethod
-    def real_videos(data):
-        """The real clips of a batch: the "video" entry of a pipeline dict, or the tensor."""
-        if isinstance(data, tuple):
-            data = data[0]
-        return data["video"] if isinstance(data, dict) else data
-
-    @staticmethod
-    def per_replica(loss):
-        """Scale a per-replica mean loss so that gradients summed over replicas average them."""
-        return loss / ops.cast(replica_count(), loss.dtype)
-
-    def for_gradients(self, loss, optimizer):
-        """The loss to differentiate (inside the tape): divided by the replica count, then
-        multiplied by the optimizer's loss scale (mixed_float16; `apply` unscales)."""
-        return optimizer.scale_loss(self.per_replica(loss))

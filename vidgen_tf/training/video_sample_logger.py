@@ -13,7 +13,6 @@ from vidgen_tf.data.grid import video_grid
 from vidgen_tf.data.pixels import float_to_uint8
 from vidgen_tf.data.video_io import write_video
 from vidgen_tf.noise import sample_noise
-from vidgen_tf.training.gan_trainer import sampling_generator
 
 logger = logging.getLogger(__name__)
 
@@ -54,21 +53,30 @@ class VideoSampleLogger(keras.callbacks.Callback):
         self.conditions = dict(conditions or {})
         self.captions = self.conditions.pop("captions", None)
 
-    def _fixed_noise(self, generator) -> dict:
+    def _fixed_inputs(self) -> dict:
         if self._noise is None:
-            spec = generator.noise_spec()
+            spec = self.model.export_spec().inputs
             labels = None
             for item in spec.values():
-                if item.get("distribution") == "categorical":
+                if item.get("distribution") == "categorical" and item["role"] == "label" and (
+                        "label" not in self.conditions):
                     labels = np.arange(self.num) % int(item["num_classes"])
             self._noise = {**sample_noise(spec, self.num, self.seed, labels=labels),
                            **self.conditions}
         return self._noise
 
     def write_samples(self, epoch: int) -> Path:
-        """Generate the grid now and write it for `epoch` (1-based); returns the GIF path."""
-        with sampling_generator(self.model) as generator:
-            videos = generator(self._fixed_noise(generator), training=False)
+        """Generate the grid now and write it for `epoch` (1-based); returns the GIF path.
+
+        The videos come from the export's numpy sampler driving the Keras networks (with
+        their moving averages): the same loop the runtime runs."""
+        from vidgen_tf.runtime.samplers import get_sampler
+
+        spec = self.model.export_spec()
+        with self.model.averaged("generator"):
+            sampler = get_sampler({"sampler": spec.sampler},
+                                  {name: g.keras_call for name, g in spec.graphs.items()})
+            videos = sampler(self._fixed_inputs())
         grid = video_grid(float_to_uint8(np.asarray(videos, dtype=np.float32)))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if self.captions is not None:

@@ -62,6 +62,7 @@ class VideoDCGAN(GANTrainer):
                 f"size={self.discriminator.size}")
         self.frames, self.size = self.generator.frames, self.generator.size
         self.z_dim, self.base_filters = self.generator.z_dim, base_filters
+        self.discriminator_norm = self.discriminator.norm
         self.gp_weight = gp_weight
         self.add_trackers("d_loss", "g_loss", "d_real", "d_fake")
 
@@ -100,6 +101,8 @@ class VideoDCGAN(GANTrainer):
         config.update(
             generator=keras.saving.serialize_keras_object(self.generator),
             discriminator=keras.saving.serialize_keras_object(self.discriminator),
+            frames=self.frames, size=self.size, z_dim=self.z_dim,
+            base_filters=self.base_filters, discriminator_norm=self.discriminator_norm,
             gp_weight=self.gp_weight, seed=self.seed)
         return config
 

@@ -69,6 +69,7 @@ class VGAN(GANTrainer):
                 f"size={self.discriminator.size}")
         self.frames, self.size = self.generator.frames, self.generator.size
         self.z_dim, self.base_filters = self.generator.z_dim, base_filters
+        self.discriminator_norm = self.discriminator.norm
         self.mask_weight = mask_weight
         self.gp_weight = gp_weight
         self.add_trackers("d_loss", "g_loss", "mask_l1", "d_real", "d_fake")
@@ -111,7 +112,8 @@ class VGAN(GANTrainer):
             generator=keras.saving.serialize_keras_object(self.generator),
             discriminator=keras.saving.serialize_keras_object(self.discriminator),
             frames=self.frames, size=self.size, z_dim=self.z_dim,
-            base_filters=self.base_filters, mask_weight=self.mask_weight,
+            base_filters=self.base_filters, discriminator_norm=self.discriminator_norm,
+            mask_weight=self.mask_weight,
             gp_weight=self.gp_weight, seed=self.seed)
         return config
 
