@@ -201,10 +201,10 @@ def _run_batches(spec: str, num: int, frames: int | None, seed: int, notes: list
     weights when the trainer keeps them)."""
     from vidgen_tf.models import load_model
     from vidgen_tf.training.gan_trainer import sampling_generator
+    from vidgen_tf.training.run_dir import RunDir
 
-    path = Path(spec) / "model.keras"
-    if not path.is_file():
-        path = Path(spec) / "checkpoints" / "last.keras"
+    path = RunDir(spec).model_to_load()
+    if path.name != "model.keras":
         notes.append(f"{spec} has no model.keras (unfinished run): used {path}")
     with sampling_generator(load_model(path)) as generator:
         yield from _generated_batches(generator, spec, num, seed, frames)

@@ -20,18 +20,12 @@ def resolve_source(source: str | Path) -> tuple[Path, dict]:
     source = Path(source)
     provenance: dict = {"source": str(source)}
     if source.is_dir():
-        model_path = source / "model.keras"
-        if not model_path.is_file():
-            model_path = source / "checkpoints" / "last.keras"
-            if not model_path.is_file():
-                raise VidgenError(f"{source} holds no model.keras and no checkpoint: it is not "
-                                  "a run directory, or no epoch of it has finished")
-            logger.warning("%s has no model.keras (the run did not finish); exporting its last "
-                           "good checkpoint %s", source, model_path)
-        if (source / "config.json").is_file():
-            from vidgen_tf.training.run import read_run_config
+        from vidgen_tf.training.run_dir import RunDir
 
-            config = read_run_config(source)
+        run = RunDir(source)
+        model_path = run.model_to_load()
+        if run.is_run():
+            config = run.read_config()
             provenance.update(train_config=config.get("train"), resolved=config.get("resolved"),
                               command=config.get("command"))
             if config.get("invocations"):  # the first start and every --resume

@@ -55,14 +55,16 @@ class VideoSampleLogger(keras.callbacks.Callback):
 
     def _fixed_inputs(self) -> dict:
         if self._noise is None:
-            spec = self.model.export_spec().inputs
+            export = self.model.export_spec()
+            spec = export.inputs
             labels = None
             for item in spec.values():
                 if item.get("distribution") == "categorical" and item["role"] == "label" and (
                         "label" not in self.conditions):
                     labels = np.arange(self.num) % int(item["num_classes"])
-            self._noise = {**sample_noise(spec, self.num, self.seed, labels=labels),
-                           **self.conditions}
+            default = export.dims["frames"]["default"]
+            self._noise = {**sample_noise(spec, self.num, self.seed, labels=labels,
+                                          default_frames=default), **self.conditions}
         return self._noise
 
     def write_samples(self, epoch: int) -> Path:

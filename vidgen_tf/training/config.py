@@ -1,0 +1,140 @@
+"""A run's configuration: `vidgen train` flags, preset values and what the data decides
+(classes, tokenizer), resolved into the model's constructor arguments; checked, saved and
+reloaded for --resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from vidgen_tf.errors import VidgenError
+from vidgen_tf.training.run_dir import RunDir
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a run needs; `vidgen train` flags map onto these fields one to one."""
+
+    model: str = "dcgan3d"
+    data: str = "shapes"
+    preset: str | None = None
+    frames: int | None = None
+    size: int | None = None
+    batch_size: int | None = None
+    epochs: int | None = None  # None: 10 for a new run, the saved run's for --resume
+    steps_per_epoch: int = 100
+    loss: str | None = None  # None: the preset's, else "bce"
+    precision: str = "auto"
+    strategy: str = "default"
+    seed: int = 0
+    sample_every: int = 1
+    conditions: str | None = None  # comma-separated: label, text, first_frame
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
+
+    def resolved(self) -> dict:
+        """The model's constructor arguments and batch size: preset values, then flags."""
+        from vidgen_tf.models.registry import get_preset, model_kwargs
+
+        preset = get_preset(self.model, self.preset)
+        batch_size = self.batch_size or preset.get("batch_size") or 16
+        loss = self.loss or preset.get("loss") or "bce"
+        kwargs = model_kwargs(preset)
+        kwargs.update(self.model_kwargs)
+        if self.frames is not None:
+            kwargs["frames"] = self.frames
+        if self.size is not None:
+            kwargs["size"] = self.size
+        kwargs["seed"] = self.seed
+        return {"model_kwargs": kwargs, "batch_size": batch_size, "loss": loss}
+
+
+DEFAULT_EPOCHS = 10
+MAX_SEED = 2**31 - 1
+
+
+def check_config(config: TrainConfig) -> None:
+    """Flags out of range: a VidgenError naming the flag."""
+    for name in ("epochs", "steps_per_epoch", "sample_every"):
+        if getattr(config, name) < 1:
+            raise VidgenError(f"{name.replace('_', '-')} must be >= 1; received "
+                              f"{getattr(config, name)}")
+    if config.batch_size is not None and config.batch_size < 1:
+        raise VidgenError(f"batch-size must be >= 1; received {config.batch_size}")
+    if not 0 <= config.seed <= MAX_SEED:  # TensorFlow's seeds are int32 in places
+        raise VidgenError(f"seed must be between 0 and {MAX_SEED}; received {config.seed}")
+
+
+_FIELD_TYPES = {"int": (int,), "str": (str,), "dict": (dict,), "int | None": (int, type(None)),
+                "str | None": (str, type(None))}
+
+
+def load_saved_config(run_dir: RunDir) -> TrainConfig:
+    """The TrainConfig saved in a run's config.json, each field's type checked."""
+    saved = run_dir.read_config()["train"]
+    values = {}
+    for field in dataclasses.fields(TrainConfig):
+        if field.name not in saved:
+            continue
+        value = saved[field.name]
+        if isinstance(value, bool) or not isinstance(value, _FIELD_TYPES[field.type]):
+            raise VidgenError(f"{run_dir.config} is damaged: train.{field.name} should "
+                              f"be {field.type}, not {value!r}; restore it, or start a new run "
+                              "elsewhere")
+        values[field.name] = value
+    return TrainConfig(**values)
+
+
+def check_resume_flags(requested: TrainConfig, saved: TrainConfig, run_dir) -> None:
+    """--resume continues the saved run: refuse flags that would silently be ignored."""
+    defaults = TrainConfig()
+    differ = []
+    for field in dataclasses.fields(TrainConfig):
+        if field.name in ("epochs", "model_kwargs"):
+            continue  # --epochs may grow the run; model_kwargs has no flag
+        value = getattr(requested, field.name)
+        if value != getattr(defaults, field.name) and value != getattr(saved, field.name):
+            differ.append(f"--{field.name.replace('_', '-')} {value} (saved: "
+                          f"{getattr(saved, field.name)})")
+    if differ:
+        raise VidgenError(f"--resume continues {run_dir} with its saved config, and these flags "
+                          f"differ from it: {', '.join(differ)}. Drop them (only --epochs may "
+                          "change), or start a new run with another --out")
+
+
+def resolve_conditions(config: TrainConfig, resolved: dict) -> None:
+    """Fill in what `--condition` needs from the data: the classes of "label", the tokenizer
+    of "text" (built from the training captions; the shapes data holds its
+    `HELD_OUT_CAPTIONS` out of text training), and record them in `resolved`."""
+    from vidgen_tf.models.registry import parse_conditions
+
+    conditions = parse_conditions(config.conditions, config.model)
+    kwargs = resolved["model_kwargs"]
+    if not conditions:
+        return
+    kwargs["conditions"] = list(conditions)
+    resolved["conditions"] = list(conditions)
+    if "label" in conditions:
+        kwargs["num_classes"] = max(int(kwargs.get("num_classes") or 0), 1)  # set from the data
+    if "text" in conditions:
+        from vidgen_tf.data.pipeline import dataset_captions
+        from vidgen_tf.data.shapes import HELD_OUT_CAPTIONS
+        from vidgen_tf.runtime.tokenizer import WordTokenizer
+
+        captions = dataset_captions(config.data)
+        held_out = [c for c in HELD_OUT_CAPTIONS if c in captions] if config.data == "shapes" \
+            else []
+        trained = [c for c in captions if c not in held_out]
+        if not any(c.strip() for c in trained):
+            raise VidgenError(f"--condition text needs captions; {config.data} has none (give "
+                              "each video a .txt sidecar with its caption)")
+        try:
+            tokenizer = WordTokenizer.from_captions(trained)
+        except ValueError as exc:
+            raise VidgenError(f"cannot build a tokenizer from the captions of {config.data}: "
+                              f"{exc}") from exc
+        kwargs["vocabulary"] = tokenizer.vocabulary
+        kwargs["max_tokens"] = tokenizer.max_tokens
+        resolved["captions"] = sorted(set(trained))
+        resolved["held_out_captions"] = held_out
