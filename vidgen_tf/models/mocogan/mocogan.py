@@ -68,6 +68,11 @@ class MoCoGAN(GANTrainer):
         max_tokens: int, default 0. Token ids per prompt ("text").
         first_frame_weight: float >= 0, default 10. Weight of the L1 loss between the
             generated first frame and the given one ("first_frame").
+        mismatch_weight: float in [0, 1), default 0.5. With a label or text condition, the
+            share of each discriminator's "fake" side given to real clips paired with another
+            clip's condition (the matching-aware discriminator of GAN-CLS, Reed et al. 2016,
+            used for video by TGANs-C): the discriminators must check that a clip matches its
+            condition, not only that it looks real. 0 turns it off.
         gp_weight: float, default 10. Weight of the gradient penalty with loss "wgan_gp".
         noise_sigma: float >= 0, default 0. Standard deviation of Gaussian noise added to
             every discriminator input (real and generated), as the authors' `--use_noise
@@ -126,8 +131,8 @@ class MoCoGAN(GANTrainer):
                  discriminator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  adam_betas: tuple[float, float] = DEFAULT_BETAS, generator_ema: float = 0.0,
                  conditions=(), condition_dim: int = 32, vocabulary: list | None = None,
-                 max_tokens: int = 0, first_frame_weight: float = 10.0, seed: int = 0,
-                 **kwargs):
+                 max_tokens: int = 0, first_frame_weight: float = 10.0,
+                 mismatch_weight: float = 0.5, seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         if image_batch_size < 1:
             raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
@@ -151,6 +156,9 @@ class MoCoGAN(GANTrainer):
         if first_frame_weight < 0:
             raise ValueError(f"first_frame_weight must be >= 0 for MoCoGAN; received "
                              f"first_frame_weight={first_frame_weight}")
+        if not 0 <= mismatch_weight < 1:
+            raise ValueError(f"mismatch_weight must be in [0, 1) for MoCoGAN; received "
+                             f"mismatch_weight={mismatch_weight}")
         conditions = check_conditions(conditions, "MoCoGAN")
         vocabulary = list(vocabulary) if vocabulary else None
         if "text" in conditions and (not vocabulary or max_tokens < 1):
@@ -213,6 +221,7 @@ class MoCoGAN(GANTrainer):
         self.vocabulary = vocabulary
         self.max_tokens = max_tokens
         self.first_frame_weight = first_frame_weight
+        self.mismatch_weight = mismatch_weight
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
         if self.num_classes and not self.conditions:
             self.add_trackers("d_category_loss", "g_category_loss")
@@ -269,8 +278,10 @@ class MoCoGAN(GANTrainer):
         real_image_cond = _rows(judged, real_ids)
         fake_image_cond = _rows(judged, fake_ids)
         with tf.GradientTape() as tape:
-            image_d_loss = d_loss_fn(d_image(real_images, real_image_cond, training=True),
-                                     d_image(fake_images, fake_image_cond, training=True))
+            real_logits = d_image(real_images, real_image_cond, training=True)
+            image_d_loss = self._matching_aware(
+                d_loss_fn, real_logits, d_image(fake_images, fake_image_cond, training=True),
+                lambda: d_image(real_images, _mismatched(real_image_cond), training=True))
             if self.loss == "wgan_gp":
                 image_d_loss += self._gradient_penalty(
                     lambda x: d_image(x, real_image_cond, training=True), real_images,
@@ -287,8 +298,9 @@ class MoCoGAN(GANTrainer):
         video_cond = judged or None
         with tf.GradientTape() as tape:
             real_out = d_video(real, video_cond, training=True)
-            video_d_loss = d_loss_fn(real_out["logits"],
-                                     d_video(fake, video_cond, training=True)["logits"])
+            video_d_loss = self._matching_aware(
+                d_loss_fn, real_out["logits"], d_video(fake, video_cond, training=True)["logits"],
+                lambda: d_video(real, _mismatched(video_cond), training=True)["logits"])
             if self.loss == "wgan_gp":
                 video_d_loss += self._gradient_penalty(
                     lambda x: d_video(x, video_cond, training=True)["logits"], real, fake,
@@ -366,6 +378,15 @@ class MoCoGAN(GANTrainer):
         frames = ops.take(ops.reshape(videos, (-1, *videos.shape[2:])), flat, axis=0)
         return frames, flat // shape[1]
 
+    def _matching_aware(self, d_loss_fn, real_logits, fake_logits, mismatched_logits):
+        """The discriminator loss; with a judged condition and `mismatch_weight` w, real clips
+        with another clip's condition join the fake side: real + (1 - w) fake + w mismatched."""
+        loss = d_loss_fn(real_logits, fake_logits)
+        if not self.mismatch_weight or not any(c in self.conditions for c in ("label", "text")):
+            return loss
+        w = self.mismatch_weight
+        return (1 - w) * loss + w * d_loss_fn(real_logits, mismatched_logits())
+
     def _given_conditions(self, data) -> dict:
         """The batch's condition inputs the generator takes ({} when unconditional)."""
         if not self.conditions:
@@ -423,7 +444,8 @@ class MoCoGAN(GANTrainer):
             adam_betas=list(self.adam_betas), generator_ema=self.generator_ema,
             conditions=list(self.conditions), condition_dim=self.condition_dim,
             vocabulary=self.vocabulary, max_tokens=self.max_tokens,
-            first_frame_weight=self.first_frame_weight, seed=self.seed)
+            first_frame_weight=self.first_frame_weight, mismatch_weight=self.mismatch_weight,
+            seed=self.seed)
         return config
 
     @classmethod
@@ -439,3 +461,8 @@ def _rows(conditions: dict, ids) -> dict | None:
     if not conditions:
         return None
     return {name: ops.take(value, ids, axis=0) for name, value in conditions.items()}
+
+
+def _mismatched(conditions: dict) -> dict:
+    """Each row gets the next row's condition (rolled by one along the batch)."""
+    return {name: tf.roll(value, 1, axis=0) for name, value in conditions.items()}
