@@ -97,6 +97,14 @@ class ConditionEncoder(layers.Layer):
     def output_dim(self) -> int:
         return self.dim * len(self.conditions)
 
+    def encode(self, conditions, owner: str):
+        """The code of `conditions` for the network `owner` (a ValueError naming what it is
+        conditioned on when they are missing)."""
+        if conditions is None:
+            raise ValueError(f"this {owner} is conditioned on {', '.join(self.conditions)}: "
+                             "pass conditions=")
+        return self(conditions)
+
     def build(self, input_shape=None):
         inputs = {"label": ops.zeros((1,), "int32"), "prompt_tokens": ops.ones((1, 2), "int32"),
                   "first_frame": ops.zeros((1, self.size or 8, self.size or 8, self.channels))}

@@ -3,15 +3,6 @@
 The configuration lives in `training/config.py`, the run directory's layout in
 `training/run_dir.py` (RunDir); this module makes the dataset and calls `fit`.
 
-RUN_DIR holds:
-    config.json        everything resolved (preset < flags), written before training; the
-                       command that started the run and every start since (invocations)
-    history.csv        one row per completed epoch (CSVLogger, appended across resumes)
-    model.keras        the final model (written when training ends)
-    checkpoints/last.keras + state.json   the last epoch whose losses stayed finite
-    backup/            BackupAndRestore state while a run is in progress
-    samples/           VideoSampleLogger GIF/MP4 grids
-    logs/              TensorBoard
 """
 
 from __future__ import annotations

@@ -128,10 +128,7 @@ class MoCoGANImageDiscriminator(keras.Model):
     def call(self, images, conditions=None, training=False):
         code = None
         if self.condition_encoder is not None:
-            if conditions is None:
-                raise ValueError("this MoCoGANImageDiscriminator is conditioned on "
-                                 f"{', '.join(self.conditions)}: pass conditions=")
-            code = self.condition_encoder(conditions)
+            code = self.condition_encoder.encode(conditions, "MoCoGANImageDiscriminator")
         x = images
         for conv, norm in self.blocks:
             x = conv(x, training=training)

@@ -147,10 +147,7 @@ class MoCoGANVideoDiscriminator(keras.Model):
     def call(self, video, conditions=None, training=False):
         code = None
         if self.condition_encoder is not None:
-            if conditions is None:
-                raise ValueError("this MoCoGANVideoDiscriminator is conditioned on "
-                                 f"{', '.join(self.conditions)}: pass conditions=")
-            code = self.condition_encoder(conditions)
+            code = self.condition_encoder.encode(conditions, "MoCoGANVideoDiscriminator")
         x = video
         for conv, norm in self.blocks:
             x = conv(self.pad(x), training=training)
