@@ -19,8 +19,8 @@ def sample_noise(spec: dict, num: int, seed: int | None = None, *,
         spec: the generator's `noise_spec()` (or a manifest's inputs).
         num: number of samples (>= 1).
         seed: numpy seed; the same seed gives the same arrays on any machine.
-        labels: for a "categorical" input, an int or a sequence of `num` ints to use
-            instead of uniform draws.
+        labels: for a "categorical" input, an int or a sequence of `num` ints that replace
+            its uniform draws (which are still drawn, so the other inputs do not change).
         frames: replaces a leading per-sample dimension named by `"time_axis": 0` in the spec
             (e.g. MoCoGAN's per-frame motion noise), and the dimension named "frames" in a
             manifest's shapes, to generate other clip lengths.
@@ -48,9 +48,10 @@ def sample_noise(spec: dict, num: int, seed: int | None = None, *,
         distribution = item.get("distribution", "normal")
         if distribution == "categorical":
             count = int(item["num_classes"])
-            if labels is None:
-                values = rng.integers(count, size=num)
-            else:
+            # Drawn even when labels are given, so that the noise after it stays the same:
+            # the same seed with or without the label it would have drawn is the same video.
+            values = rng.integers(count, size=num)
+            if labels is not None:
                 values = np.broadcast_to(np.asarray(labels, dtype=np.int64), (num,))
                 if values.min() < 0 or values.max() >= count:
                     raise ValueError(f"label must be in [0, {count - 1}]; received "

@@ -2,7 +2,7 @@
 the export as `tokenizer.json`, and used alike by training and the runtime (standard library and
 numpy only).
 
-A caption is lower-cased and split into words (runs of letters, digits and apostrophes);
+A caption is lower-cased (ASCII) and split into words (runs of letters, digits and apostrophes);
 each word maps to its id in the vocabulary (1, 2, ...; 0 pads). A prompt holding a word that
 the training captions never used is refused with a ValueError naming the word: the text
 encoder has no embedding for it, and silently dropping it would change the prompt's meaning.
@@ -22,9 +22,14 @@ PAD_ID = 0
 TOKENIZER_NAME = "tokenizer.json"
 
 
+# ASCII capitals only, as the tf.data twin (`tf.strings.lower`) does: `str.lower` would also
+# map some non-ASCII capitals (the Kelvin sign) to ASCII letters.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def words(text: str) -> list[str]:
-    """The words of `text`: lower-cased runs of letters, digits and apostrophes."""
-    return WORD.findall(text.lower())
+    """The words of `text`: runs of letters, digits and apostrophes, ASCII lower-cased."""
+    return WORD.findall(text.translate(_ASCII_LOWER))
 
 
 class WordTokenizer:

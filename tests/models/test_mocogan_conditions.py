@@ -1,0 +1,274 @@
+"""Conditional MoCoGAN (label, text, first frame): the conditions steer the generator, the
+discriminators project them, the first-frame L1 term, argument errors, and the run's dataset
+that never shows a held-out caption."""
+
+import keras
+import numpy as np
+import pytest
+
+from vidgen_tf.data.shapes import ALL_CAPTIONS, HELD_OUT_CAPTIONS
+from vidgen_tf.errors import VidgenError
+from vidgen_tf.models.mocogan import MOCOGAN_PRESETS, MoCoGAN
+from vidgen_tf.models.registry import parse_conditions
+from vidgen_tf.runtime.tokenizer import WordTokenizer
+
+TINY = {k: v for k, v in MOCOGAN_PRESETS["tiny"].items() if k != "batch_size"}
+TINY.update(discriminator_head="global", spectral_norm=True)
+TOKENIZER = WordTokenizer.from_captions(ALL_CAPTIONS)
+TEXT = {"vocabulary": TOKENIZER.vocabulary, "max_tokens": TOKENIZER.max_tokens}
+CONDITION_KWARGS = {"label": {"num_classes": 12}, "text": TEXT, "first_frame": {}}
+FRAMES, SIZE = TINY["frames"], TINY["size"]
+
+
+def conditional_gan(*conditions, seed=0, **kwargs):
+    keras.utils.set_random_seed(seed)
+    extra = {k: v for c in conditions for k, v in CONDITION_KWARGS[c].items()}
+    return MoCoGAN(**{**TINY, **extra, **kwargs}, conditions=conditions)
+
+
+def noise(batch=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"content": rng.normal(size=(batch, TINY["content_dim"])).astype("float32"),
+            "motion": rng.normal(size=(batch, FRAMES, TINY["noise_dim"])).astype("float32")}
+
+
+def real_videos(batch=2, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (batch, FRAMES, SIZE, SIZE, 3)
+                                               ).astype("float32")
+
+
+def frame_image(seed):
+    return np.random.default_rng(seed).uniform(-1, 1, (SIZE, SIZE, 3)).astype("float32")
+
+
+# Two different values of each condition, one per clip of a batch of 2 (repeated to batch).
+TWO_VALUES = {
+    "label": lambda: np.array([3, 8], "int32"),
+    "prompt_tokens": lambda: TOKENIZER.encode(["a red circle moves left",
+                                               "a blue square moves up"]),
+    "first_frame": lambda: np.stack([frame_image(1), frame_image(2)]),
+}
+INPUT = {"label": "label", "text": "prompt_tokens", "first_frame": "first_frame"}
+
+
+# --------------------------------------------------------------------------- generator
+
+
+@pytest.mark.parametrize("condition", ["label", "text", "first_frame"])
+def test_the_condition_steers_the_generator(condition):
+    # Guards that the condition reaches the clip: the same noise made for two different
+    # conditions gives two different clips, and for the same condition the same clip.
+    g = conditional_gan(condition).generator
+    assert "label" not in g.noise_spec()  # a label condition is given, never the paper's draw
+    assert list(g.condition_spec()) == [INPUT[condition]]
+    twin = {k: np.repeat(v[:1], 2, axis=0) for k, v in noise().items()}  # same noise twice
+    values = TWO_VALUES[INPUT[condition]]()
+    different = np.asarray(g({**twin, INPUT[condition]: values}))
+    same = np.asarray(g({**twin, INPUT[condition]: np.repeat(values[:1], 2, axis=0)}))
+    np.testing.assert_array_equal(same[0], same[1])
+    np.testing.assert_allclose(different[0], same[0], atol=1e-6)
+    # Every frame changes: the code drives both the motion GRU and each frame's z_t.
+    assert all(np.abs(different[0, t] - different[1, t]).max() > 1e-4 for t in range(FRAMES))
+
+
+def test_all_three_conditions_each_steer_one_generator():
+    # Guards the concatenated code: changing any one condition alone changes the clip.
+    g = conditional_gan("label", "text", "first_frame").generator
+    base = {**noise(), **{name: make() for name, make in TWO_VALUES.items()}}
+    video = np.asarray(g(base))
+    for name, value in [("label", np.array([5, 9], "int32")),
+                        ("prompt_tokens", TOKENIZER.encode(["a green triangle moves down"] * 2)),
+                        ("first_frame", np.stack([frame_image(7), frame_image(8)]))]:
+        changed = np.asarray(g({**base, name: value}))
+        assert np.abs(changed - video).max() > 1e-4, name
+    with pytest.raises(ValueError, match=r"needs the inputs prompt_tokens"):
+        g({k: v for k, v in base.items() if k != "prompt_tokens"})
+
+
+# --------------------------------------------------------------------------- discriminators
+
+
+@pytest.mark.parametrize("condition", ["label", "text"])
+def test_the_discriminators_judge_a_clip_with_its_condition(condition):
+    # Guards the projection: one clip judged with two different labels or prompts gets two
+    # different logits from both discriminators (a clip that does not match is "fake").
+    gan = conditional_gan(condition)
+    name = INPUT[condition]
+    video = np.repeat(real_videos(1), 2, axis=0)
+    values = TWO_VALUES[name]()
+    d_v = np.asarray(gan.video_discriminator(video, {name: values})["logits"])
+    d_i = np.asarray(gan.image_discriminator(video[:, 0], {name: values}))
+    assert d_v.shape == (2, 1, 1, 1, 1) and d_i.shape == (2, 1, 1, 1)  # "global" heads
+    assert abs(d_v[0] - d_v[1]).max() > 1e-5 and abs(d_i[0] - d_i[1]).max() > 1e-5
+    same = {name: np.repeat(values[:1], 2, axis=0)}
+    d_v_same = np.asarray(gan.video_discriminator(video, same)["logits"])
+    np.testing.assert_allclose(d_v_same[1], d_v_same[0], rtol=1e-6)
+    np.testing.assert_allclose(d_v_same[0], d_v[0], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="pass conditions="):
+        gan.video_discriminator(video)
+
+
+def test_a_first_frame_is_not_judged_by_the_discriminators():
+    # Guards that only label and text are projected: the first frame is the generator's only.
+    gan = conditional_gan("text", "first_frame")
+    assert gan.image_discriminator.conditions == ("text",)
+    assert gan.video_discriminator.conditions == ("text",)
+    assert conditional_gan("first_frame").video_discriminator.condition_encoder is None
+
+
+def test_label_condition_replaces_the_category_head():
+    # Guards the switch from the paper's category loss to projection when conditioned.
+    gan = conditional_gan("label")
+    assert gan.video_discriminator.num_classes == 0
+    assert gan.video_discriminator.condition_classes == 12
+    assert gan.image_discriminator.num_classes == 12
+    assert "d_category_loss" not in gan.trackers
+
+
+# --------------------------------------------------------------------------- first frame loss
+
+
+def _fit_one_step(gan, data):
+    gan.compile(loss="hinge")
+    return gan.fit(data, batch_size=2, epochs=1, shuffle=False, verbose=0).history
+
+
+def test_first_frame_l1_is_logged_and_is_the_mean_abs_difference_of_frame_0():
+    # Guards the first-frame term: logged, computed on frame 0 against the given frame, on the
+    # generator step's clip, and added to g_loss with first_frame_weight.
+    given = np.stack([frame_image(1), frame_image(2)])
+    z = noise(seed=4)
+    data = {"video": real_videos(seed=3), "first_frame": given, "noise": z,
+            "frame_picks": np.array([[0, 3], [5, 7]], "int32")}
+    gan = conditional_gan("first_frame", first_frame_weight=10.0)
+    # The generator step draws no noise (it is injected) and uses batch statistics, and no
+    # generator weight changes before it: the clip it scores is this one.
+    fake = np.asarray(gan.generator({**z, "first_frame": given}, training=True))
+    expected = np.mean(np.abs(fake[:, 0] - given))
+    assert expected > 0.1
+    history = _fit_one_step(gan, data)
+    assert history["first_frame_l1"][0] == pytest.approx(expected, rel=1e-4)
+    # Only the weight differs: g_loss differs by exactly weight * l1.
+    unweighted = _fit_one_step(conditional_gan("first_frame", first_frame_weight=0.0), data)
+    assert unweighted["first_frame_l1"][0] == pytest.approx(expected, rel=1e-4)
+    assert history["g_loss"][0] - unweighted["g_loss"][0] == pytest.approx(10 * expected,
+                                                                           rel=1e-3)
+    assert history["video_d_loss"][0] == pytest.approx(unweighted["video_d_loss"][0], rel=1e-5)
+
+
+def test_conditional_fit_needs_the_condition_in_the_data():
+    # Guards a clear error instead of a KeyError deep in train_step.
+    gan = conditional_gan("text")
+    gan.compile()
+    with pytest.raises(ValueError, match=r"trains on dicts with 'prompt_tokens' entries"):
+        gan.fit({"video": real_videos()}, batch_size=2, epochs=1, verbose=0)
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def test_bad_constructor_arguments_are_value_errors_naming_them():
+    # Guards each argument check (named, with what is allowed and what was received).
+    with pytest.raises(ValueError, match=r"text condition needs the tokenizer's vocabulary .*"
+                                         r"received 0 words"):
+        MoCoGAN(**TINY, conditions=["text"])
+    with pytest.raises(ValueError, match=r"max_tokens >= 1; received 18 words and max_tokens=0"):
+        MoCoGAN(**TINY, conditions=["text"], vocabulary=TOKENIZER.vocabulary)
+    with pytest.raises(ValueError, match=r"takes the conditions label, text, first_frame; "
+                                         r"received 'audio'"):
+        MoCoGAN(**TINY, conditions=["audio"])
+    tiny = {**TINY, "num_classes": 12}
+    with pytest.raises(ValueError, match=r"num_classes .* must be 0; received num_classes=12"):
+        MoCoGAN(**tiny, conditions=["text"], **TEXT)
+    with pytest.raises(ValueError, match=r"num_classes .* must be 0; received num_classes=12"):
+        MoCoGAN(**tiny, conditions=["first_frame"])
+    with pytest.raises(ValueError, match=r"first_frame_weight must be >= 0 .*received "
+                                         r"first_frame_weight=-1"):
+        MoCoGAN(**TINY, conditions=["first_frame"], first_frame_weight=-1)
+    with pytest.raises(ValueError, match="conditions must not repeat"):
+        MoCoGAN(**TINY, conditions=["first_frame", "first_frame"])
+
+
+def test_conditional_config_round_trip():
+    # Guards get_config of the new arguments (a resumed or reloaded run rebuilds the same model).
+    gan = conditional_gan("label", "text", "first_frame", condition_dim=6,
+                          first_frame_weight=3.0)
+    config = gan.get_config()
+    assert (config["conditions"], config["vocabulary"], config["max_tokens"],
+            config["condition_dim"], config["first_frame_weight"]) == (
+        ["label", "text", "first_frame"], TOKENIZER.vocabulary, 5, 6, 3.0)
+    assert MoCoGAN.from_config(config).get_config() == config
+
+
+def test_parse_conditions_checks_the_flag():
+    # Guards `--condition`: canonical order, and errors that say what is allowed.
+    assert parse_conditions("first_frame, text", "mocogan") == ("text", "first_frame")
+    assert parse_conditions(None, "mocogan") == ()
+    with pytest.raises(VidgenError, match=r"unknown condition 'audio'; --condition takes label, "
+                                          r"text, first_frame"):
+        parse_conditions("label,audio", "mocogan")
+    with pytest.raises(VidgenError, match=r"dcgan3d cannot be trained on the condition 'text' "
+                                          r"\(it takes no condition\); families that can: "
+                                          r"mocogan"):
+        parse_conditions("text", "dcgan3d")
+    with pytest.raises(VidgenError, match="names a condition twice"):
+        parse_conditions("text,text", "mocogan")
+    with pytest.raises(VidgenError, match="comma-separated"):
+        parse_conditions("text,", "mocogan")
+
+
+# --------------------------------------------------------------------------- the run's data
+
+
+@pytest.fixture(scope="module")
+def text_run():
+    from vidgen_tf.training.run import TrainConfig, resolve_conditions
+
+    config = TrainConfig(model="mocogan", data="shapes", preset="tiny", conditions="text")
+    resolved = config.resolved()
+    resolve_conditions(config, resolved)
+    return config, resolved
+
+
+def test_text_run_resolves_a_tokenizer_without_the_held_out_captions(text_run):
+    # Guards what the run records: the held-out captions, and a vocabulary that still holds
+    # each of their words (they are new combinations, not new words).
+    _, resolved = text_run
+    kwargs = resolved["model_kwargs"]
+    assert resolved["held_out_captions"] == list(HELD_OUT_CAPTIONS)
+    assert sorted(resolved["captions"]) == sorted(set(ALL_CAPTIONS) - set(HELD_OUT_CAPTIONS))
+    assert (kwargs["conditions"], kwargs["max_tokens"]) == (["text"], 5)
+    assert kwargs["vocabulary"] == TOKENIZER.vocabulary
+
+
+def test_held_out_captions_never_reach_training(text_run):
+    # Guards the held-out split: no training clip carries a held-out caption, while the
+    # trained captions do appear (the filter does not drop everything).
+    from vidgen_tf.training.run import _dataset
+
+    config, resolved = text_run
+    kwargs = resolved["model_kwargs"]
+    ds = _dataset(config, kwargs, 8, ("video", "prompt_tokens"), resolved["held_out_captions"])
+    vocabulary = ["", *kwargs["vocabulary"]]
+    seen = []
+    for batch in ds.take(50):  # 400 clips
+        assert set(batch) == {"video", "prompt_tokens"}
+        for ids in batch["prompt_tokens"].numpy():
+            seen.append(" ".join(vocabulary[i] for i in ids if i))
+    assert len(seen) == 400
+    assert not set(seen) & set(HELD_OUT_CAPTIONS)
+    assert set(seen) <= set(ALL_CAPTIONS)
+    assert len(set(seen)) >= 80  # of 88 trained captions; 400 draws miss ~1.3 on average
+
+
+def test_sample_grids_prompt_held_out_and_trained_captions(text_run):
+    # Guards the sample conditions: held-out captions first, tokenized with the run's vocabulary.
+    from vidgen_tf.training.run import _sample_conditions
+
+    config, resolved = text_run
+    values = _sample_conditions(config, resolved, 16)
+    assert set(values) == {"prompt_tokens", "captions"}
+    assert values["captions"][0] == HELD_OUT_CAPTIONS[0]
+    assert set(HELD_OUT_CAPTIONS) & set(values["captions"])
+    assert set(values["captions"]) - set(HELD_OUT_CAPTIONS)
+    np.testing.assert_array_equal(values["prompt_tokens"], TOKENIZER.encode(values["captions"]))
