@@ -106,7 +106,7 @@ def test_json_round_trip(shapes_tokenizer, tmp_path):
 
 def _tf_tokens(captions: list[str], tokenizer: WordTokenizer) -> np.ndarray:
     tf = pytest.importorskip("tensorflow")
-    from vidgen_tf.data.pipeline import tokenize_captions
+    from vidgen_tf.data.captions import tokenize_captions
 
     ds = tf.data.Dataset.from_tensor_slices({"caption": tf.constant(captions)})
     ds = tokenize_captions(ds, tokenizer.vocabulary, tokenizer.max_tokens)

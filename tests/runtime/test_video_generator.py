@@ -9,7 +9,6 @@ import pytest
 
 from tests.test_case import run_cli, run_python
 from vidgen_tf.runtime import ManifestError, VideoGenerator
-from vidgen_tf.runtime import video_generator as vg
 from vidgen_tf.runtime.manifest import file_sha256
 
 

@@ -118,7 +118,7 @@ def resolve_conditions(config: TrainConfig, resolved: dict) -> None:
     if "label" in conditions:
         kwargs["num_classes"] = max(int(kwargs.get("num_classes") or 0), 1)  # set from the data
     if "text" in conditions:
-        from vidgen_tf.data.pipeline import dataset_captions
+        from vidgen_tf.data.captions import dataset_captions
         from vidgen_tf.data.shapes import HELD_OUT_CAPTIONS
         from vidgen_tf.runtime.tokenizer import WordTokenizer
 

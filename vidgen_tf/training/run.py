@@ -70,7 +70,8 @@ def _dataset(config: TrainConfig, model_kwargs: dict, batch_size: int, keys: tup
     Clips whose caption is in `held_out` are never seen."""
     import tensorflow as tf
 
-    from vidgen_tf.data.pipeline import load_dataset, tokenize_captions
+    from vidgen_tf.data.captions import tokenize_captions
+    from vidgen_tf.data.pipeline import load_dataset
 
     captions = "prompt_tokens" in keys or bool(held_out)
     kwargs = dict(frames=model_kwargs.get("frames"), size=model_kwargs.get("size"),
