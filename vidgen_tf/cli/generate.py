@@ -38,9 +38,10 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                           help="noise seed (default: a random one, printed)")
     generate.add_argument("--label", default=None,
                           help="class id or name, for a model that takes a label")
-    generate.add_argument("--prompt", default=None, metavar="TEXT",
+    generate.add_argument("--prompt", default=None, metavar="TEXT", action="append",
                           help='text prompt, e.g. "a red circle moves left", for a model that '
-                               "takes text (its words must be in the model's vocabulary)")
+                               "takes text (its words must be in the model's vocabulary); "
+                               "repeat it to give the videos different prompts, in turn")
     generate.add_argument("--first-frame", default=None, metavar="FILE",
                           help="png/jpg image, or a video whose first frame is used, for a model "
                                "that animates a given frame (resized and cropped like the data)")
@@ -81,7 +82,11 @@ def run_generate(args) -> int:
         if args.fps is None:
             _check_manifest_fps(generator.fps, out.suffix, args.path)
         _check_write_memory(args, generator)
-    conditions = {"label": args.label, "prompt": args.prompt}
+    prompt = args.prompt
+    if prompt is not None:  # one prompt for all, or several taken in turn
+        prompt = prompt[0] if len(prompt) == 1 else [prompt[i % len(prompt)]
+                                                     for i in range(args.num)]
+    conditions = {"label": args.label, "prompt": prompt}
     first_frame = None
     if args.first_frame is not None:
         first_frame = _read_first_frame(args.first_frame)
@@ -90,8 +95,10 @@ def run_generate(args) -> int:
                                     first_frame=first_frame, **conditions)
     except ValueError as exc:  # a condition the export does not take, an unknown word...
         raise VidgenError(str(exc)) from exc
-    given = {k: v for k, v in {**conditions, "first_frame": args.first_frame}.items()
-             if v is not None}
+    given = {k: v for k, v in {**conditions, "prompt": args.prompt,
+                               "first_frame": args.first_frame}.items() if v is not None}
+    if len(given.get("prompt", [])) == 1:
+        given["prompt"] = given["prompt"][0]
     metadata = {"generator": f"vidgen_tf {__version__}", "export": generator.name,
                 "model_sha256": {name: graph["sha256"] for name, graph in
                                  generator.manifest["graphs"].items()},
