@@ -217,6 +217,10 @@ def _generated_batches(generator, spec: str, num: int, seed: int, frames):
     from vidgen_tf.data.pixels import float_to_uint8
     from vidgen_tf.noise import sample_noise
 
+    if getattr(generator, "conditions", ()):
+        raise VidgenError(f"{spec} is conditioned on {', '.join(generator.conditions)}; export "
+                          "it (`vidgen export`) and pass the export directory as --fake, which "
+                          "draws its conditions from the data")
     noise_spec = generator.noise_spec()
     if frames not in (None, generator.frames) and not any(
             item.get("time_axis") == 0 for item in noise_spec.values()):
