@@ -15,6 +15,7 @@ from vidgen_tf.losses.adversarial import (
     r1_penalty,
     wgan_discriminator_loss,
     wgan_generator_loss,
+    words_loss,
 )
 
 # name -> (generator_loss(fake_logits), discriminator_loss(real_logits, fake_logits)).
@@ -60,4 +61,5 @@ __all__ = [
     "r1_penalty",
     "wgan_discriminator_loss",
     "wgan_generator_loss",
+    "words_loss",
 ]

@@ -288,3 +288,32 @@ def mask_sparsity_loss(mask):
         0.5
     """
     return ops.mean(ops.abs(_as_float(mask)))
+
+
+def words_loss(tokens, word_logits, vocab_size: int):
+    """Multi-label cross-entropy of a caption's words, from logits (an auxiliary classifier
+    for text: each word of the vocabulary present or absent, as AC-GAN's class for labels).
+
+    sum over the vocabulary of binary cross-entropy(word present, sigmoid(word_logits)),
+    divided by the caption length (the token axis), mean over the batch. Padding (id 0)
+    never counts as a word.
+
+    Args:
+        tokens: int word ids, shape (batch, tokens), 0-padded.
+        word_logits: unnormalised word scores, shape (batch, vocab_size).
+        vocab_size: ids in use, padding included.
+
+    Returns:
+        Scalar tensor.
+
+    Example:
+        >>> float(words_loss(ops.convert_to_tensor([[1, 0]]),
+        ...                  ops.convert_to_tensor([[0.0, 0.0, 0.0]]), 3))  # doctest: +ELLIPSIS
+        0.69...
+    """
+    tokens = ops.cast(tokens, "int32")
+    present = ops.max(ops.one_hot(tokens, vocab_size, dtype="float32"), axis=1)  # (B, vocab)
+    present = present[:, 1:]  # padding is not a word
+    logits = ops.cast(word_logits, "float32")[:, 1:]
+    per_word = ops.maximum(logits, 0.0) - logits * present + ops.log1p(ops.exp(-ops.abs(logits)))
+    return ops.mean(ops.sum(per_word, axis=-1)) / ops.cast(ops.shape(tokens)[1], "float32")

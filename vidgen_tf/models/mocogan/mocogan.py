@@ -7,7 +7,13 @@ import tensorflow as tf
 from keras import ops
 
 from vidgen_tf.layers.condition_encoder import INPUT_NAMES, check_conditions
-from vidgen_tf.losses import category_loss, get_gan_loss, gradient_penalty, r1_penalty
+from vidgen_tf.losses import (
+    category_loss,
+    get_gan_loss,
+    gradient_penalty,
+    r1_penalty,
+    words_loss,
+)
 from vidgen_tf.models.mocogan.mocogan_generator import MoCoGANGenerator
 from vidgen_tf.models.mocogan.mocogan_image_discriminator import MoCoGANImageDiscriminator
 from vidgen_tf.models.mocogan.mocogan_video_discriminator import MoCoGANVideoDiscriminator
@@ -41,7 +47,11 @@ class MoCoGAN(GANTrainer):
     GRU and every frame. Both discriminators are projection discriminators (Miyato & Koyama
     2018) for the label and the prompt: real frames and clips are judged together with their
     own label or caption, generated ones with the label or caption they were generated from,
-    so a clip that is realistic but does not match is judged fake. A first frame is encoded
+    so a clip that is realistic but does not match is judged fake. The video discriminator
+    also has auxiliary classifiers (AC-GAN, Odena et al. 2017), as the paper's category head:
+    of the label, and of the caption's words (each word present or absent, which composes to
+    captions never seen); both learn on real clips and pull the generator towards clips they
+    classify as asked (weight `category_weight`). A first frame is encoded
     by the generator only, and the generated clip's frame 0 is pulled towards it by an L1
     loss (`first_frame_weight`); the video discriminator's realism keeps the rest of the
     clip consistent with that start.
@@ -176,8 +186,8 @@ class MoCoGAN(GANTrainer):
         judged = tuple(c for c in g.conditions if c in ("label", "text"))
         projected = {"conditions": judged, "condition_dim": g.condition_dim,
                      "vocab_size": g.vocab_size}
-        # The paper's category head for an unconditioned num_classes; projection otherwise.
-        head_classes = 0 if g.conditions else g.num_classes
+        # The category head: the paper's for an unconditioned num_classes, or the label's.
+        head_classes = g.num_classes
         self.image_discriminator = image_discriminator or MoCoGANImageDiscriminator(
             size=g.size, base_filters=ndf, channels=g.channels,
             minibatch_std=minibatch_std, spectral_norm=spectral_norm, head=discriminator_head,
@@ -186,7 +196,8 @@ class MoCoGAN(GANTrainer):
             frames=g.frames, size=g.size, base_filters=ndf,
             num_classes=head_classes, channels=g.channels, minibatch_std=minibatch_std,
             spectral_norm=spectral_norm, head=discriminator_head,
-            condition_classes=g.num_classes if "label" in judged else 0, **projected)
+            condition_classes=g.num_classes if "label" in judged else 0,
+            word_head="text" in judged, **projected)
         d_i, d_v = self.image_discriminator, self.video_discriminator
         if (d_i.size, d_v.size, d_v.frames, d_v.num_classes) != (
                 g.size, g.size, g.frames, head_classes):
@@ -223,8 +234,10 @@ class MoCoGAN(GANTrainer):
         self.first_frame_weight = first_frame_weight
         self.mismatch_weight = mismatch_weight
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
-        if self.num_classes and not self.conditions:
+        if self.num_classes:
             self.add_trackers("d_category_loss", "g_category_loss")
+        if "text" in self.conditions:
+            self.add_trackers("d_words_loss", "g_words_loss")
         if "first_frame" in self.conditions:
             self.add_trackers("first_frame_l1")
 
@@ -308,10 +321,14 @@ class MoCoGAN(GANTrainer):
             if self.r1_weight:
                 video_d_loss += self.r1_weight / 2 * r1_penalty(
                     lambda x: d_video(x, video_cond, training=True)["logits"], real)
-            if self.num_classes and not self.conditions:
+            if self.num_classes:
                 logs["d_category_loss"] = category_loss(self._real_labels(data),
                                                         real_out["class_logits"])
                 video_d_loss += self.category_weight * logs["d_category_loss"]
+            if "text" in self.conditions:
+                logs["d_words_loss"] = words_loss(given["prompt_tokens"],
+                                                  real_out["word_logits"], d_video.vocab_size)
+                video_d_loss += self.category_weight * logs["d_words_loss"]
             scaled_loss = self.for_gradients(video_d_loss, self.video_discriminator_optimizer)
         self.apply_gradients(tape, scaled_loss, d_video, self.video_discriminator_optimizer)
 
@@ -325,10 +342,14 @@ class MoCoGAN(GANTrainer):
             fake_images = self._noisy(fake_images, _NOISE_G_IMAGES, step)
             g_loss = g_loss_fn(d_image(fake_images, _rows(judged, fake_ids), training=True)) + (
                 g_loss_fn(fake_out["logits"]))
-            if self.num_classes and not self.conditions:
-                logs["g_category_loss"] = category_loss(noise["label"],
-                                                        fake_out["class_logits"])
+            if self.num_classes:
+                labels = given["label"] if "label" in given else noise["label"]
+                logs["g_category_loss"] = category_loss(labels, fake_out["class_logits"])
                 g_loss += self.category_weight * logs["g_category_loss"]
+            if "text" in self.conditions:
+                logs["g_words_loss"] = words_loss(given["prompt_tokens"],
+                                                  fake_out["word_logits"], d_video.vocab_size)
+                g_loss += self.category_weight * logs["g_words_loss"]
             if "first_frame" in given:
                 # The clip starts from the given frame.
                 logs["first_frame_l1"] = ops.mean(ops.abs(

@@ -57,6 +57,9 @@ class MoCoGANVideoDiscriminator(keras.Model):
         condition_dim: int, default 32. Code length per condition.
         condition_classes: int, default 0. Classes of the "label" condition.
         vocab_size: int, default 0. Token ids of the "text" condition, padding included.
+        word_head: bool, default False. An auxiliary classifier of the caption's words
+            (`vocab_size` logits, one per word, averaged over all patches): the text twin of
+            the category head, trained by `vidgen_tf.losses.words_loss`.
 
     Call:
         video: float `(batch, frames, size, size, channels)`, channels-last, in [-1, 1].
@@ -65,7 +68,8 @@ class MoCoGANVideoDiscriminator(keras.Model):
         Returns a dict:
             "logits": float32 patch logits `(batch, frames - 3 * layers, 4, 4, 1)` with head
                 "patch", `(batch, 1, 1, 1, 1)` with head "global" (higher means "real");
-            "class_logits": float32 `(batch, num_classes)`, only when num_classes > 0.
+            "class_logits": float32 `(batch, num_classes)`, only when num_classes > 0;
+            "word_logits": float32 `(batch, vocab_size)`, only with `word_head`.
 
     Example:
         >>> d = MoCoGANVideoDiscriminator(frames=8, size=16, base_filters=8, num_classes=6)
@@ -78,7 +82,8 @@ class MoCoGANVideoDiscriminator(keras.Model):
                  num_classes: int = 0, channels: int = 3, minibatch_std: bool = False,
                  spectral_norm: bool = False, spectral_norm_impl: str = "forward",
                  head: str = "patch", conditions=(), condition_dim: int = 32,
-                 condition_classes: int = 0, vocab_size: int = 0, **kwargs):
+                 condition_classes: int = 0, vocab_size: int = 0, word_head: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         check_head(head)
         conditions = check_conditions(conditions, "MoCoGANVideoDiscriminator",
@@ -107,12 +112,16 @@ class MoCoGANVideoDiscriminator(keras.Model):
         self.condition_dim = condition_dim
         self.condition_classes = condition_classes
         self.vocab_size = vocab_size
+        self.word_head = word_head
+        if word_head and vocab_size < 2:
+            raise ValueError(f"word_head needs vocab_size >= 2; received vocab_size={vocab_size}")
 
         # Layers
         self.condition_encoder = ConditionEncoder(
             conditions, condition_dim, num_classes=condition_classes, vocab_size=vocab_size,
             name="condition_encoder") if conditions else None
-        outputs = 1 + num_classes + (self.condition_encoder.output_dim if conditions else 0)
+        outputs = (1 + num_classes + (vocab_size if word_head else 0)
+                   + (self.condition_encoder.output_dim if conditions else 0))
 
         # Explicit spatial padding of 1 with "valid" convs pads height and width only.
         def conv(filters, name, **kwargs):
@@ -161,11 +170,15 @@ class MoCoGANVideoDiscriminator(keras.Model):
             x = self.to_logits(x, training=training)
         else:
             x = self.to_logits(self.pad(x), training=training)
+        # Channels: the logit, class logits, word logits, projection features.
         classes = 1 + self.num_classes
+        words = classes + (self.vocab_size if self.word_head else 0)
         outputs = {"logits": projection_logits(
-            ops.concatenate([x[..., :1], x[..., classes:]], axis=-1), code)}
+            ops.concatenate([x[..., :1], x[..., words:]], axis=-1), code)}
         if self.num_classes:
             outputs["class_logits"] = ops.mean(x[..., 1:classes], axis=(1, 2, 3))
+        if self.word_head:
+            outputs["word_logits"] = ops.mean(x[..., classes:words], axis=(1, 2, 3))
         return outputs
 
     def get_config(self):
@@ -175,7 +188,8 @@ class MoCoGANVideoDiscriminator(keras.Model):
                       minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm,
                       spectral_norm_impl=self.spectral_norm_impl, head=self.head,
                       conditions=list(self.conditions), condition_dim=self.condition_dim,
-                      condition_classes=self.condition_classes, vocab_size=self.vocab_size)
+                      condition_classes=self.condition_classes, vocab_size=self.vocab_size,
+                      word_head=self.word_head)
         return config
 
     @classmethod
