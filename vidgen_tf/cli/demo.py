@@ -105,7 +105,7 @@ def run_demo(args) -> int:
     manifest = export_generator(run_dir, "mocogan_demo", saved_models_dir=out / "saved_models",
                                 export_dir=out / "export")
     print(f"      parity vs Keras (max abs): onnxruntime "
-          f"{manifest['parity']['keras_vs_onnxruntime']:.1e}", flush=True)
+          f"{manifest['parity']['graphs']['generator']['keras_vs_onnxruntime']:.1e}", flush=True)
     print("[3/3] generating through the onnxruntime runtime", flush=True)
     from vidgen_tf.data.grid import video_grid
     from vidgen_tf.data.video_io import write_video
