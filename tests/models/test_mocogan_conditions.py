@@ -116,13 +116,13 @@ def test_a_first_frame_is_not_judged_by_the_discriminators():
     assert conditional_gan("first_frame").video_discriminator.condition_encoder is None
 
 
-def test_label_condition_replaces_the_category_head():
-    # Guards the switch from the paper's category loss to projection when conditioned.
+def test_label_condition_adds_projection_to_the_category_head():
+    # Guards the label design: projection in both discriminators plus the AC category head.
     gan = conditional_gan("label")
-    assert gan.video_discriminator.num_classes == 0
+    assert gan.video_discriminator.num_classes == 12
     assert gan.video_discriminator.condition_classes == 12
     assert gan.image_discriminator.num_classes == 12
-    assert "d_category_loss" not in gan.trackers
+    assert "d_category_loss" in gan.trackers
 
 
 # --------------------------------------------------------------------------- first frame loss
