@@ -40,7 +40,8 @@ def main(argv=None) -> int:
     grid = grid.repeat(args.scale, axis=1).repeat(args.scale, axis=2)
     write_video(args.out, grid, fps=gen.fps, metadata={
         "generator": "vidgen_tf benchmarks/first_frame_samples.py", "export": gen.name,
-        "seed": args.seed, "first_frames": f"shapes seed {FIRST_FRAME_SEED}, clips 0-{args.num - 1}"})
+        "seed": args.seed,
+        "first_frames": f"shapes seed {FIRST_FRAME_SEED}, clips 0-{args.num - 1}"})
     print(f"wrote {args.out}: {args.num} pairs (given first frame, generated clip)")
     return 0
 
