@@ -58,7 +58,8 @@ def _run_record(run_dir: RunDir, config: TrainConfig, resolved: dict, replicas: 
                             "precision": (previous.get("resolved") or {}).get("precision"),
                             "replicas": previous.get("replicas")}]
         command = previous.get("command") or command
-        started["first_epoch"] = run_dir.epochs_completed() + 1
+        source, epochs_done = run_dir.resume_source()
+        started["first_epoch"] = (run_dir.backup_epoch() if source == "backup" else epochs_done) + 1
     return {"train": dataclasses.asdict(config), "resolved": resolved, "command": command,
             "replicas": replicas, "invocations": [*invocations, started]}
 

@@ -80,6 +80,20 @@ class RunDir:
                               "checkpoints/)") from exc
         return max(len(text.splitlines()) - 1, 0)
 
+    def backup_epoch(self) -> int:
+        """Epochs the backup/ state has completed (0 without one). It, not history.csv, says
+        where a resume continues: a kill between an epoch's history row and its backup makes
+        the resumed run train that epoch again (and replace its row)."""
+        pointer = self.backup / "CURRENT"  # AtomicBackupAndRestore's commit pointer
+        try:
+            state = json.loads(pointer.read_text())["state"]
+            return int(json.loads((self.backup / state / "metadata.json").read_text())["epoch"])
+        except FileNotFoundError:
+            return 0
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise VidgenError(f"{self.backup} is damaged ({exc}); delete it to resume from "
+                              f"{self.checkpoint} instead") from exc
+
     def resume_source(self) -> tuple[str, int]:
         """Where --resume continues `run_dir` from: ("backup", 0) for the BackupAndRestore state
         (it knows its epoch), ("checkpoint", epochs) for the last good checkpoint, or ("start", 0)
