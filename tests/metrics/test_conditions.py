@@ -255,7 +255,19 @@ class FakeGenerator:
         self.calls = []
 
     def generate(self, num, seed=None, label=None, prompt=None, first_frame=None):
-        self.calls.append({"num": num, "seed": seed, "label": label, "prompt": prompt})
+        self.calls.append({"num": num, "seed": seed, "label": label, "prompt": prompt,
+                           "first_frame": first_frame})
+        given = {"label": label, "text": prompt, "first_frame": first_frame}
+        # As the runtime: a condition it does not take is refused, one it takes is required
+        # (but the label); and, as a trained model would need, the given ones agree.
+        for name, value in given.items():
+            if (value is not None) != (name in self.conditions) and name != "label":
+                raise ValueError(f"{name} given or missing: takes {self.conditions}")
+        if label is not None and not isinstance(label, str):
+            label = self.class_names[label]
+        if label is not None and prompt is not None:
+            said = from_caption(prompt)
+            assert from_class_name(label) == said._replace(colour=None), (label, prompt)
         rng = np.random.default_rng(seed)
         if first_frame is not None:
             frames = np.broadcast_to(first_frame, (num, self.size, self.size, 3))
@@ -263,7 +275,7 @@ class FakeGenerator:
         if prompt is not None:
             wanted = from_caption(prompt)
         else:
-            wanted = from_class_name(self.class_names[label])
+            wanted = from_class_name(label)
             wanted = wanted._replace(colour=list(COLOURS)[rng.integers(len(COLOURS))])
         colour = wanted.colour
         if self.wrong_colour:
@@ -342,10 +354,19 @@ def test_cli_scores_first_frames(monkeypatch, capsys):
 
 
 def test_cli_evaluates_every_condition_an_export_takes(monkeypatch, capsys):
+    # Guards exports with several conditions: each is judged in turn, the others given
+    # agreeing values (the fake refuses a missing condition and a label that contradicts the
+    # prompt), and every figure is read right.
     fake = FakeGenerator(("text", "label"))
     _, out, report = run_evaluation(monkeypatch, capsys, fake, "--num", "1")
     assert set(report) == {"export", "num", "seed", "label", "text"}
     assert out.index("class labels") < out.index("text prompts")
+    assert report["label"]["all"]["all"] == report["text"]["trained"]["all"] == 1.0
+    assert all(call["prompt"] and call["label"] is not None for call in fake.calls)
+    fake = FakeGenerator(("text", "first_frame"), size=64)
+    _, _, report = run_evaluation(monkeypatch, capsys, fake, "--num", "1")
+    assert report["first_frame"]["all"] == 1.0
+    assert all(call["prompt"] and call["first_frame"] is not None for call in fake.calls)
 
 
 def test_cli_refuses_an_unconditional_export(monkeypatch, capsys):

@@ -125,6 +125,55 @@ def test_label_condition_adds_projection_to_the_category_head():
     assert "d_category_loss" in gan.trackers
 
 
+
+
+def _aux_loss_by_hand(outputs: dict, name: str, rows: np.ndarray) -> float:
+    """The image discriminator's auxiliary loss in numpy: softmax cross-entropy of the label,
+    or per-word binary cross-entropy of the prompt summed over the vocabulary (padding 0
+    excluded) and divided by the prompt's length."""
+    if name == "label":
+        logits = np.asarray(outputs["class_logits"], "float64")
+        top = logits.max(axis=1)
+        log_z = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+        return float(np.mean(log_z - logits[np.arange(len(rows)), rows]))
+    logits = np.asarray(outputs["word_logits"], "float64")[:, 1:]
+    present = np.zeros_like(logits)
+    for i, tokens in enumerate(rows):
+        present[i, [t - 1 for t in tokens if t]] = 1
+    p = 1 / (1 + np.exp(-logits))
+    bce = -(present * np.log(p) + (1 - present) * np.log(1 - p))
+    return float(np.mean(bce.sum(axis=1)) / rows.shape[1])
+
+
+@pytest.mark.parametrize("condition", ["label", "text"])
+def test_the_image_discriminator_classifies_each_frames_condition(condition):
+    # Guards the frame-level auxiliary classifier: D_I's class or word logits of the real
+    # frames it is trained on give d_image_aux_loss (checked in numpy), which joins
+    # image_d_loss with category_weight; the plain logits are the same with or without aux.
+    name = INPUT[condition]
+    values = TWO_VALUES[name]()
+    picks = np.array([[0, 3], [5, 7]], "int32")
+    video = real_videos(seed=3)
+    data = {"video": video, name: values, "noise": noise(seed=4), "frame_picks": picks}
+    twin = conditional_gan(condition)
+    frames, rows = video[[0, 0, 1, 1], picks.reshape(-1)], values[[0, 0, 1, 1]]
+    d_i = twin.image_discriminator
+    plain = d_i(frames, {name: rows})
+    np.testing.assert_array_equal(d_i(frames, {name: rows}, aux=True)["logits"], plain)
+    out = d_i(frames, {name: rows}, training=True, aux=True)
+    width = {"label": 12, "text": TOKENIZER.vocab_size}[condition]
+    assert set(out) == {"logits", f"{'class' if condition == 'label' else 'word'}_logits"}
+    assert out[f"{'class' if condition == 'label' else 'word'}_logits"].shape == (4, width)
+    expected = _aux_loss_by_hand(out, name, rows)
+    history = _fit_one_step(conditional_gan(condition), data)
+    assert history["d_image_aux_loss"][0] == pytest.approx(expected, rel=1e-4)
+    unweighted = _fit_one_step(conditional_gan(condition, category_weight=0.0), data)
+    assert history["image_d_loss"][0] - unweighted["image_d_loss"][0] == pytest.approx(
+        expected, rel=1e-3)
+    assert "g_image_aux_loss" in history
+    assert not conditional_gan(condition, image_aux_heads=False).image_aux_heads
+
+
 # --------------------------------------------------------------------------- first frame loss
 
 

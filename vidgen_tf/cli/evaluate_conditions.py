@@ -30,7 +30,9 @@ def add_parser(actions, common: argparse.ArgumentParser) -> None:
                     "direction; the colour is free). First frame: "
                     f"{FIRST_FRAME_COUNT} first frames of shapes clips (seed "
                     f"{FIRST_FRAME_SEED}): is their colour and shape kept, does the shape "
-                    "move, and the PSNR of the generated first frame.")
+                    "move, and the PSNR of the generated first frame. An export that takes "
+                    "several conditions is judged on each in turn, the others given values "
+                    "that agree with it.")
     conditions.add_argument("export", metavar="EXPORT",
                             help="export directory (manifest.json + ONNX graphs)")
     conditions.add_argument("--num", type=int, default=DEFAULT_NUM,
@@ -125,7 +127,9 @@ def _evaluate_text(gen, num: int, seed: int) -> dict:
         if captions:
             scores = _score_values(
                 gen, captions, num, seed, f"{group} captions",
-                lambda caption: gen.generate(num, seed=seed, prompt=caption),
+                lambda caption: gen.generate(
+                    num, seed=seed, prompt=caption,
+                    **_companions(gen, "text", expected[caption])),
                 lambda video, caption: match_attributes(video, expected[caption]))
             result[group] = {"captions": len(captions), **_joined(scores)}
     return result
@@ -144,7 +148,8 @@ def _evaluate_label(gen, num: int, seed: int) -> dict:
         raise VidgenError(f"cannot score the export's classes: {exc}") from exc
     scores = _score_values(
         gen, list(range(len(names))), num, seed, "classes",
-        lambda label: gen.generate(num, seed=seed, label=label),
+        lambda label: gen.generate(num, seed=seed, label=label,
+                                   **_companions(gen, "label", expected[label])),
         lambda video, label: match_attributes(video, expected[label]))
     return {"classes": {name: _joined([s]) for name, s in zip(names, scores, strict=True)},
             "all": _joined(scores)}
@@ -154,7 +159,7 @@ def _evaluate_first_frame(gen, num: int, seed: int) -> dict:
     import numpy as np
 
     from vidgen_tf.data.shapes import ShapesDataset
-    from vidgen_tf.metrics.conditions import first_frame_checks
+    from vidgen_tf.metrics.conditions import first_frame_checks, from_caption
 
     video = gen.manifest.get("video") or gen.manifest
     height, width = int(video["height"]), int(video["width"])
@@ -162,13 +167,73 @@ def _evaluate_first_frame(gen, num: int, seed: int) -> dict:
         raise VidgenError(f"first frames come from shapes clips, which are square and at least "
                           f"16 pixels; this export makes {height}x{width} frames")
     data = ShapesDataset(frames=int(gen.frames), size=height, seed=FIRST_FRAME_SEED)
-    frames = [data.clip(i)["video"][0] for i in range(FIRST_FRAME_COUNT)]
+    clips = [data.clip(i) for i in range(FIRST_FRAME_COUNT)]
     scores = _score_values(
-        gen, frames, num, seed, "first frames",
-        lambda frame: gen.generate(num, seed=seed, first_frame=frame),
-        lambda clips, frame: first_frame_checks(clips, np.repeat(frame[None], len(clips), 0)))
+        gen, clips, num, seed, "first frames",
+        lambda clip: gen.generate(num, seed=seed, first_frame=clip["video"][0],
+                                  **_companions(gen, "first_frame",
+                                                from_caption(clip["caption"]))),
+        lambda videos, clip: first_frame_checks(
+            videos, np.repeat(clip["video"][:1], len(videos), 0)))
     return {"first_frames": FIRST_FRAME_COUNT, "first_frame_seed": FIRST_FRAME_SEED,
             **_joined(scores)}
+
+
+def _companions(gen, role: str, want) -> dict:
+    """The export's conditions other than `role`, for clips that should show `want`
+    (`Attributes`), chosen to agree with it: a first frame of a shapes clip that shows it, a
+    training caption that says it, and its class. So an export that takes several conditions
+    is judged on one at a time. The first frame also fixes a colour a label leaves free."""
+    from vidgen_tf.metrics.conditions import from_caption
+
+    takes, extra = tuple(gen.conditions), {}
+    if "first_frame" in takes and role != "first_frame":
+        clip = _clip_showing(gen, want)
+        extra["first_frame"] = clip["video"][0]
+        want = from_caption(clip["caption"])
+    if "text" in takes and role != "text":
+        extra["prompt"] = _caption_saying(gen, want)
+    if "label" in takes and role != "label":
+        name = f"{want.shape}_{want.direction}"
+        if name not in gen.class_names:
+            raise VidgenError(f"the export's classes ({', '.join(gen.class_names)}) have none "
+                              f"for a {want.shape} moving {want.direction}")
+        extra["label"] = name
+    return extra
+
+
+def _agrees(attributes, want) -> bool:
+    return all(w is None or a == w for a, w in zip(attributes, want, strict=True))
+
+
+def _caption_saying(gen, want) -> str:
+    """The first training caption of the export that says `want` (any colour if it is free),
+    else the first held-out one."""
+    from vidgen_tf.metrics.conditions import from_caption
+
+    conditioning = gen.manifest.get("conditioning") or {}
+    captions = [*(conditioning.get("captions") or []),
+                *(conditioning.get("held_out_captions") or [])]
+    for caption in captions:
+        if _agrees(from_caption(caption), want):
+            return caption
+    raise VidgenError(f"no training caption of the export says a {want.colour or ''} "
+                      f"{want.shape} moving {want.direction}")
+
+
+def _clip_showing(gen, want, tries: int = 2000) -> dict:
+    """The first shapes clip (seed FIRST_FRAME_SEED, the export's size) that shows `want`."""
+    from vidgen_tf.data.shapes import ShapesDataset
+    from vidgen_tf.metrics.conditions import from_caption
+
+    video = gen.manifest.get("video") or gen.manifest
+    data = ShapesDataset(frames=int(gen.frames), size=int(video["height"]),
+                         seed=FIRST_FRAME_SEED)
+    for index in range(tries):
+        clip = data.clip(index)
+        if _agrees(from_caption(clip["caption"]), want):
+            return clip
+    raise VidgenError(f"no shapes clip among the first {tries} shows {want}")
 
 
 _EVALUATE = {"label": _evaluate_label, "text": _evaluate_text,

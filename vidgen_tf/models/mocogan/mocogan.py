@@ -78,6 +78,10 @@ class MoCoGAN(GANTrainer):
         max_tokens: int, default 0. Token ids per prompt ("text").
         first_frame_weight: float >= 0, default 10. Weight of the L1 loss between the
             generated first frame and the given one ("first_frame").
+        image_aux_heads: bool, default True. Used only when the image discriminator is built
+            here with a label or text condition: give it auxiliary classifiers too (class
+            logits, word logits) that judge each frame's condition with `category_weight`. A
+            single frame shows the shape and colour asked for more plainly than a clip.
         mismatch_weight: float in [0, 1), default 0.5. With a label or text condition, the
             share of each discriminator's "fake" side given to real clips paired with another
             clip's condition (the matching-aware discriminator of GAN-CLS, Reed et al. 2016,
@@ -142,7 +146,8 @@ class MoCoGAN(GANTrainer):
                  adam_betas: tuple[float, float] = DEFAULT_BETAS, generator_ema: float = 0.0,
                  conditions=(), condition_dim: int = 32, vocabulary: list | None = None,
                  max_tokens: int = 0, first_frame_weight: float = 10.0,
-                 mismatch_weight: float = 0.5, seed: int = 0, **kwargs):
+                 image_aux_heads: bool = True, mismatch_weight: float = 0.5, seed: int = 0,
+                 **kwargs):
         super().__init__(seed=seed, **kwargs)
         if image_batch_size < 1:
             raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
@@ -191,7 +196,8 @@ class MoCoGAN(GANTrainer):
         self.image_discriminator = image_discriminator or MoCoGANImageDiscriminator(
             size=g.size, base_filters=ndf, channels=g.channels,
             minibatch_std=minibatch_std, spectral_norm=spectral_norm, head=discriminator_head,
-            num_classes=g.num_classes if "label" in judged else 0, **projected)
+            num_classes=g.num_classes if "label" in judged else 0, aux_heads=image_aux_heads,
+            **projected)
         self.video_discriminator = video_discriminator or MoCoGANVideoDiscriminator(
             frames=g.frames, size=g.size, base_filters=ndf,
             num_classes=head_classes, channels=g.channels, minibatch_std=minibatch_std,
@@ -232,12 +238,15 @@ class MoCoGAN(GANTrainer):
         self.vocabulary = vocabulary
         self.max_tokens = max_tokens
         self.first_frame_weight = first_frame_weight
+        self.image_aux_heads = getattr(d_i, "aux_heads", False)
         self.mismatch_weight = mismatch_weight
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
         if self.num_classes:
             self.add_trackers("d_category_loss", "g_category_loss")
         if "text" in self.conditions:
             self.add_trackers("d_words_loss", "g_words_loss")
+        if self.image_aux_heads:
+            self.add_trackers("d_image_aux_loss", "g_image_aux_loss")
         if "first_frame" in self.conditions:
             self.add_trackers("first_frame_l1")
 
@@ -291,7 +300,8 @@ class MoCoGAN(GANTrainer):
         real_image_cond = _rows(judged, real_ids)
         fake_image_cond = _rows(judged, fake_ids)
         with tf.GradientTape() as tape:
-            real_logits = d_image(real_images, real_image_cond, training=True)
+            real_image_out = d_image(real_images, real_image_cond, training=True, aux=True)
+            real_logits = real_image_out["logits"]
             image_d_loss = self._matching_aware(
                 d_loss_fn, real_logits, d_image(fake_images, fake_image_cond, training=True),
                 lambda: d_image(real_images, _mismatched(real_image_cond), training=True))
@@ -302,6 +312,9 @@ class MoCoGAN(GANTrainer):
             if self.r1_weight:
                 image_d_loss += self.r1_weight / 2 * r1_penalty(
                     lambda x: d_image(x, real_image_cond, training=True), real_images)
+            if self.image_aux_heads:
+                logs["d_image_aux_loss"] = self._aux_loss(real_image_out, real_image_cond)
+                image_d_loss += self.category_weight * logs["d_image_aux_loss"]
             scaled_loss = self.for_gradients(image_d_loss, self.image_discriminator_optimizer)
         self.apply_gradients(tape, scaled_loss, d_image, self.image_discriminator_optimizer)
 
@@ -340,8 +353,12 @@ class MoCoGAN(GANTrainer):
                                training=True)
             fake_images, fake_ids = self._sample_frames(fake, _G_FRAMES, step, picks)
             fake_images = self._noisy(fake_images, _NOISE_G_IMAGES, step)
-            g_loss = g_loss_fn(d_image(fake_images, _rows(judged, fake_ids), training=True)) + (
-                g_loss_fn(fake_out["logits"]))
+            fake_image_cond = _rows(judged, fake_ids)
+            fake_image_out = d_image(fake_images, fake_image_cond, training=True, aux=True)
+            g_loss = g_loss_fn(fake_image_out["logits"]) + g_loss_fn(fake_out["logits"])
+            if self.image_aux_heads:
+                logs["g_image_aux_loss"] = self._aux_loss(fake_image_out, fake_image_cond)
+                g_loss += self.category_weight * logs["g_image_aux_loss"]
             if self.num_classes:
                 labels = given["label"] if "label" in given else noise["label"]
                 logs["g_category_loss"] = category_loss(labels, fake_out["class_logits"])
@@ -360,6 +377,17 @@ class MoCoGAN(GANTrainer):
 
         return self.record(image_d_loss=image_d_loss, video_d_loss=video_d_loss,
                            g_loss=g_loss, **logs)
+
+    def _aux_loss(self, outputs: dict, conditions: dict):
+        """The image discriminator's auxiliary loss on frames with `conditions`: category
+        cross-entropy of the label, words loss of the prompt."""
+        loss = 0.0
+        if "class_logits" in outputs:
+            loss += category_loss(conditions["label"], outputs["class_logits"])
+        if "word_logits" in outputs:
+            loss += words_loss(conditions["prompt_tokens"], outputs["word_logits"],
+                               self.image_discriminator.vocab_size)
+        return loss
 
     def _seed(self, salt: int, step) -> tf.Tensor:
         """A stateless seed per (seed, step, replica, salt), mixed like `sample_noise`'s."""
@@ -465,7 +493,8 @@ class MoCoGAN(GANTrainer):
             adam_betas=list(self.adam_betas), generator_ema=self.generator_ema,
             conditions=list(self.conditions), condition_dim=self.condition_dim,
             vocabulary=self.vocabulary, max_tokens=self.max_tokens,
-            first_frame_weight=self.first_frame_weight, mismatch_weight=self.mismatch_weight,
+            first_frame_weight=self.first_frame_weight, image_aux_heads=self.image_aux_heads,
+            mismatch_weight=self.mismatch_weight,
             seed=self.seed)
         return config
 

@@ -50,13 +50,19 @@ class MoCoGANImageDiscriminator(keras.Model):
         condition_dim: int, default 32. Code length per condition.
         num_classes: int, default 0. Classes of the "label" condition.
         vocab_size: int, default 0. Token ids of the "text" condition, padding included.
+        aux_heads: bool, default False. Auxiliary classifiers of each frame's condition (as
+            the video discriminator's): class logits for "label", word logits for "text".
+            A frame shows what a clip's motion cannot: the shape and colour asked for.
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
         conditions: dict of the condition inputs ("label", "prompt_tokens"), one per image;
             required when the discriminator is conditional.
+        aux: bool, default False. Return the auxiliary classifiers' logits too.
         Returns float32 logits `(batch, 4, 4, 1)` with head "patch", `(batch, 1, 1, 1)` with
-        head "global" (higher means "real").
+        head "global" (higher means "real"). With `aux`, a dict of them ("logits") and, with
+        `aux_heads`, "class_logits" `(batch, num_classes)` and "word_logits"
+        `(batch, vocab_size)`, averaged over the patches.
 
     Example:
         >>> d = MoCoGANImageDiscriminator(size=16, base_filters=8)
@@ -67,7 +73,8 @@ class MoCoGANImageDiscriminator(keras.Model):
     def __init__(self, size: int = 64, base_filters: int = 64, channels: int = 3,
                  minibatch_std: bool = False, spectral_norm: bool = False,
                  spectral_norm_impl: str = "forward", head: str = "patch", conditions=(),
-                 condition_dim: int = 32, num_classes: int = 0, vocab_size: int = 0, **kwargs):
+                 condition_dim: int = 32, num_classes: int = 0, vocab_size: int = 0,
+                 aux_heads: bool = False, **kwargs):
         super().__init__(**kwargs)
         check_head(head)
         conditions = check_conditions(conditions, "MoCoGANImageDiscriminator",
@@ -84,11 +91,15 @@ class MoCoGANImageDiscriminator(keras.Model):
         self.condition_dim = condition_dim
         self.num_classes = num_classes
         self.vocab_size = vocab_size
+        self.aux_heads = bool(aux_heads) and bool(conditions)
+        self.aux_classes = num_classes if self.aux_heads and "label" in conditions else 0
+        self.aux_words = vocab_size if self.aux_heads and "text" in conditions else 0
         doublings = spatial_doublings(size, "mocogan")
         self.condition_encoder = ConditionEncoder(
             conditions, condition_dim, num_classes=num_classes, vocab_size=vocab_size,
             name="condition_encoder") if conditions else None
-        outputs = 1 + (self.condition_encoder.output_dim if conditions else 0)
+        outputs = (1 + self.aux_classes + self.aux_words
+                   + (self.condition_encoder.output_dim if conditions else 0))
 
         # Layers
         def conv(*args, **kwargs):
@@ -125,7 +136,7 @@ class MoCoGANImageDiscriminator(keras.Model):
         self.call(ops.zeros((1, self.size, self.size, self.channels)), conditions)
         self.built = True
 
-    def call(self, images, conditions=None, training=False):
+    def call(self, images, conditions=None, training=False, aux=False):
         code = None
         if self.condition_encoder is not None:
             code = self.condition_encoder.encode(conditions, "MoCoGANImageDiscriminator")
@@ -139,7 +150,22 @@ class MoCoGANImageDiscriminator(keras.Model):
             x = self.spread(x)
         if self.head == "global":
             x = ops.leaky_relu(self.to_features(x, training=training), 0.2)
-        return projection_logits(self.to_logits(x, training=training), code)
+        x = self.to_logits(x, training=training)
+        if not self.aux_heads:
+            logits = projection_logits(x, code)
+            return {"logits": logits} if aux else logits
+        # Channels: the logit, class logits, word logits, projection features.
+        classes = 1 + self.aux_classes
+        words = classes + self.aux_words
+        logits = projection_logits(ops.concatenate([x[..., :1], x[..., words:]], axis=-1), code)
+        if not aux:
+            return logits
+        outputs = {"logits": logits}
+        if self.aux_classes:
+            outputs["class_logits"] = ops.mean(x[..., 1:classes], axis=(1, 2))
+        if self.aux_words:
+            outputs["word_logits"] = ops.mean(x[..., classes:words], axis=(1, 2))
+        return outputs
 
     def get_config(self):
         config = super().get_config()
@@ -147,7 +173,8 @@ class MoCoGANImageDiscriminator(keras.Model):
                       minibatch_std=self.minibatch_std, spectral_norm=self.spectral_norm,
                       spectral_norm_impl=self.spectral_norm_impl, head=self.head,
                       conditions=list(self.conditions), condition_dim=self.condition_dim,
-                      num_classes=self.num_classes, vocab_size=self.vocab_size)
+                      num_classes=self.num_classes, vocab_size=self.vocab_size,
+                      aux_heads=self.aux_heads)
         return config
 
     @classmethod
