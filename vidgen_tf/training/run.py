@@ -58,8 +58,9 @@ def _run_record(run_dir: RunDir, config: TrainConfig, resolved: dict, replicas: 
                             "precision": (previous.get("resolved") or {}).get("precision"),
                             "replicas": previous.get("replicas")}]
         command = previous.get("command") or command
-        source, epochs_done = run_dir.resume_source()
-        started["first_epoch"] = (run_dir.backup_epoch() if source == "backup" else epochs_done) + 1
+        # The backup, when there is one, decides the epoch training continues at.
+        started["first_epoch"] = 1 + (run_dir.backup_epoch() if run_dir.backup.is_dir()
+                                      else run_dir.epochs_completed())
     return {"train": dataclasses.asdict(config), "resolved": resolved, "command": command,
             "replicas": replicas, "invocations": [*invocations, started]}
 

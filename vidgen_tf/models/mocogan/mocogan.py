@@ -10,10 +10,16 @@ from vidgen_tf.layers.condition_encoder import INPUT_NAMES, check_conditions
 from vidgen_tf.losses import (
     category_loss,
     get_gan_loss,
-    gradient_penalty,
     r1_penalty,
     words_loss,
 )
+from vidgen_tf.models.mocogan.mocogan_conditioning import (
+    ConditionalGAN,
+    check_arguments,
+    mismatched,
+    rows,
+)
+from vidgen_tf.models.mocogan.mocogan_draws import MoCoGANDraws
 from vidgen_tf.models.mocogan.mocogan_generator import MoCoGANGenerator
 from vidgen_tf.models.mocogan.mocogan_image_discriminator import MoCoGANImageDiscriminator
 from vidgen_tf.models.mocogan.mocogan_video_discriminator import MoCoGANVideoDiscriminator
@@ -22,7 +28,6 @@ from vidgen_tf.training.gan_trainer import (
     DEFAULT_LEARNING_RATE,
     GANTrainer,
     default_adam,
-    replica_id,
 )
 
 # Salts of the stateless draws made here; `sample_noise` uses salts 0 and 1.
@@ -32,7 +37,7 @@ from vidgen_tf.training.gan_trainer import (
 
 
 @keras.saving.register_keras_serializable(package="vidgen_tf")
-class MoCoGAN(GANTrainer):
+class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
     """MoCoGAN, trained by `fit` with one optimizer per network (generator, D_I, D_V).
 
     Follows Tulyakov et al. 2018, "MoCoGAN: Decomposing Motion and Content for Video
@@ -149,31 +154,12 @@ class MoCoGAN(GANTrainer):
                  image_aux_heads: bool = True, mismatch_weight: float = 0.5, seed: int = 0,
                  **kwargs):
         super().__init__(seed=seed, **kwargs)
-        if image_batch_size < 1:
-            raise ValueError(f"image_batch_size must be >= 1 for MoCoGAN; received "
-                             f"image_batch_size={image_batch_size}")
-        if noise_sigma < 0:
-            raise ValueError(f"noise_sigma must be >= 0 for MoCoGAN; received "
-                             f"noise_sigma={noise_sigma}")
-        if min(generator_learning_rate, discriminator_learning_rate) <= 0:
-            raise ValueError(
-                "learning rates must be > 0 for MoCoGAN; received generator_learning_rate="
-                f"{generator_learning_rate}, discriminator_learning_rate="
-                f"{discriminator_learning_rate}")
-        if not 0 <= generator_ema < 1:
-            raise ValueError("generator_ema must be in [0, 1) for MoCoGAN (0 disables the "
-                             f"moving average); received generator_ema={generator_ema}")
-        if r1_weight < 0:
-            raise ValueError(f"r1_weight must be >= 0 for MoCoGAN; received r1_weight={r1_weight}")
-        if category_weight < 0:
-            raise ValueError(f"category_weight must be >= 0 for MoCoGAN; received "
-                             f"category_weight={category_weight}")
-        if first_frame_weight < 0:
-            raise ValueError(f"first_frame_weight must be >= 0 for MoCoGAN; received "
-                             f"first_frame_weight={first_frame_weight}")
-        if not 0 <= mismatch_weight < 1:
-            raise ValueError(f"mismatch_weight must be in [0, 1) for MoCoGAN; received "
-                             f"mismatch_weight={mismatch_weight}")
+        check_arguments(image_batch_size=image_batch_size, noise_sigma=noise_sigma,
+                        generator_learning_rate=generator_learning_rate,
+                        discriminator_learning_rate=discriminator_learning_rate,
+                        generator_ema=generator_ema, r1_weight=r1_weight,
+                        category_weight=category_weight, first_frame_weight=first_frame_weight,
+                        mismatch_weight=mismatch_weight)
         conditions = check_conditions(conditions, "MoCoGAN")
         vocabulary = list(vocabulary) if vocabulary else None
         if "text" in conditions and (not vocabulary or max_tokens < 1):
@@ -297,14 +283,14 @@ class MoCoGAN(GANTrainer):
         fake_images, fake_ids = self._sample_frames(fake, _FAKE_FRAMES, step, picks)
         real_images = self._noisy(real_images, _NOISE_REAL_IMAGES, step)
         fake_images = self._noisy(fake_images, _NOISE_FAKE_IMAGES, step)
-        real_image_cond = _rows(judged, real_ids)
-        fake_image_cond = _rows(judged, fake_ids)
+        real_image_cond = rows(judged, real_ids)
+        fake_image_cond = rows(judged, fake_ids)
         with tf.GradientTape() as tape:
             real_image_out = d_image(real_images, real_image_cond, training=True, aux=True)
             real_logits = real_image_out["logits"]
             image_d_loss = self._matching_aware(
                 d_loss_fn, real_logits, d_image(fake_images, fake_image_cond, training=True),
-                lambda: d_image(real_images, _mismatched(real_image_cond), training=True))
+                lambda: d_image(real_images, mismatched(real_image_cond), training=True))
             if self.loss == "wgan_gp":
                 image_d_loss += self._gradient_penalty(
                     lambda x: d_image(x, real_image_cond, training=True), real_images,
@@ -326,7 +312,7 @@ class MoCoGAN(GANTrainer):
             real_out = d_video(real, video_cond, training=True)
             video_d_loss = self._matching_aware(
                 d_loss_fn, real_out["logits"], d_video(fake, video_cond, training=True)["logits"],
-                lambda: d_video(real, _mismatched(video_cond), training=True)["logits"])
+                lambda: d_video(real, mismatched(video_cond), training=True)["logits"])
             if self.loss == "wgan_gp":
                 video_d_loss += self._gradient_penalty(
                     lambda x: d_video(x, video_cond, training=True)["logits"], real, fake,
@@ -353,7 +339,7 @@ class MoCoGAN(GANTrainer):
                                training=True)
             fake_images, fake_ids = self._sample_frames(fake, _G_FRAMES, step, picks)
             fake_images = self._noisy(fake_images, _NOISE_G_IMAGES, step)
-            fake_image_cond = _rows(judged, fake_ids)
+            fake_image_cond = rows(judged, fake_ids)
             fake_image_out = d_image(fake_images, fake_image_cond, training=True, aux=True)
             g_loss = g_loss_fn(fake_image_out["logits"]) + g_loss_fn(fake_out["logits"])
             if self.image_aux_heads:
@@ -377,101 +363,6 @@ class MoCoGAN(GANTrainer):
 
         return self.record(image_d_loss=image_d_loss, video_d_loss=video_d_loss,
                            g_loss=g_loss, **logs)
-
-    def _aux_loss(self, outputs: dict, conditions: dict):
-        """The image discriminator's auxiliary loss on frames with `conditions`: category
-        cross-entropy of the label, words loss of the prompt."""
-        loss = 0.0
-        if "class_logits" in outputs:
-            loss += category_loss(conditions["label"], outputs["class_logits"])
-        if "word_logits" in outputs:
-            loss += words_loss(conditions["prompt_tokens"], outputs["word_logits"],
-                               self.image_discriminator.vocab_size)
-        return loss
-
-    def _seed(self, salt: int, step) -> tf.Tensor:
-        """A stateless seed per (seed, step, replica, salt), mixed like `sample_noise`'s."""
-        mix = (tf.cast(step, tf.int64) * 1009 + tf.cast(replica_id(), tf.int64)) * 97 + salt * 13
-        return tf.stack([tf.constant(self.seed, tf.int64), mix])
-
-    def _noise(self, injected, batch, salt: int, label_salt: int, step) -> dict:
-        """The generator's inputs: injected noise, or fresh draws (labels uniform)."""
-        if injected:
-            return injected
-        noise = self.sample_noise(self.generator.noise_spec(), batch, salt, step)
-        if self.num_classes and not self.conditions:
-            noise["label"] = tf.random.stateless_uniform(
-                [batch], self._seed(label_salt, step), 0, self.num_classes, dtype=tf.int32)
-        return noise
-
-    @staticmethod
-    def _injected_picks(data):
-        """Frame indices `(batch, k)` a batch carries under "frame_picks" (tests inject them
-        so that every replica split sees the same frames), or None."""
-        inputs = data[0] if isinstance(data, tuple) else data
-        return inputs.get("frame_picks") if isinstance(inputs, dict) else None
-
-    def _sample_frames(self, videos, salt: int, step, picks=None):
-        """`image_batch_size` random frames `(n, size, size, channels)` of `videos`
-        `(batch, frames, size, size, channels)`, channels-last, drawn with replacement; or,
-        with injected `picks` `(batch, k)`, frames `picks[i]` of clip i (n = batch * k).
-        Returns (frames, the clip index of each frame `(n,)`)."""
-        shape = ops.shape(videos)
-        if picks is not None:
-            picks = tf.cast(picks, tf.int32)
-            clips = tf.range(shape[0])[:, None] + tf.zeros_like(picks)
-            flat = ops.reshape(clips * shape[1] + picks, (-1,))
-        else:
-            flat = tf.random.stateless_uniform([self.image_batch_size], self._seed(salt, step),
-                                               0, shape[0] * shape[1], dtype=tf.int32)
-        frames = ops.take(ops.reshape(videos, (-1, *videos.shape[2:])), flat, axis=0)
-        return frames, flat // shape[1]
-
-    def _matching_aware(self, d_loss_fn, real_logits, fake_logits, mismatched_logits):
-        """The discriminator loss; with a judged condition and `mismatch_weight` w, real clips
-        with another clip's condition join the fake side: real + (1 - w) fake + w mismatched."""
-        loss = d_loss_fn(real_logits, fake_logits)
-        if not self.mismatch_weight or not any(c in self.conditions for c in ("label", "text")):
-            return loss
-        w = self.mismatch_weight
-        return (1 - w) * loss + w * d_loss_fn(real_logits, mismatched_logits())
-
-    def _given_conditions(self, data) -> dict:
-        """The batch's condition inputs the generator takes ({} when unconditional)."""
-        if not self.conditions:
-            return {}
-        inputs = data[0] if isinstance(data, tuple) else data
-        names = [INPUT_NAMES[c] for c in self.conditions]
-        if not isinstance(inputs, dict) or not set(names) <= inputs.keys():
-            got = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
-            raise ValueError(f"MoCoGAN conditioned on {', '.join(self.conditions)} trains on "
-                             f"dicts with {', '.join(repr(n) for n in names)} entries beside "
-                             f'"video"; received {got}')
-        return {name: inputs[name] for name in names}
-
-    def _noisy(self, x, salt: int, step):
-        """`x` plus N(0, noise_sigma^2) noise (drawn per step and replica), or `x` itself."""
-        if not self.noise_sigma:
-            return x
-        noise = tf.random.stateless_normal(ops.shape(x), self._seed(salt, step), dtype=x.dtype)
-        return x + ops.cast(self.noise_sigma, x.dtype) * noise
-
-    def _gradient_penalty(self, critic_fn, real, fake, salt: int, step):
-        alpha_shape = [ops.shape(real)[0]] + [1] * (len(real.shape) - 1)
-        alpha = tf.random.stateless_uniform(alpha_shape, self._seed(salt, step))
-        return self.gp_weight * gradient_penalty(critic_fn, real, fake, alpha)
-
-    def _real_labels(self, data):
-        """Class ids of the real clips: the "label" entry of a dict, or `y` of `fit(x, y)`."""
-        inputs = data[0] if isinstance(data, tuple) else data
-        if isinstance(inputs, dict) and "label" in inputs:
-            return inputs["label"]
-        if isinstance(data, tuple) and len(data) > 1 and data[1] is not None:
-            return data[1]
-        raise ValueError(
-            f"MoCoGAN with num_classes={self.num_classes} trains on labelled clips: pass dicts "
-            'with a "label" entry (e.g. load_dataset(..., labels=True)) or fit(x=videos, '
-            f"y=labels); received {type(inputs).__name__} data without labels")
 
     # ------------------------------------------------------------------ config
 
@@ -504,15 +395,3 @@ class MoCoGAN(GANTrainer):
         for name in ("generator", "image_discriminator", "video_discriminator"):
             config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
-
-
-def _rows(conditions: dict, ids) -> dict | None:
-    """The conditions of the clips `ids` (one row per sampled frame), or None if there are none."""
-    if not conditions:
-        return None
-    return {name: ops.take(value, ids, axis=0) for name, value in conditions.items()}
-
-
-def _mismatched(conditions: dict) -> dict:
-    """Each row gets the next row's condition (rolled by one along the batch)."""
-    return {name: tf.roll(value, 1, axis=0) for name, value in conditions.items()}
