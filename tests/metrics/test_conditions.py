@@ -105,6 +105,27 @@ def test_fill_ratio_of_large_shapes_is_the_geometric_one(shape, fill):
     assert frame_features(frame)["fill"][0] == pytest.approx(fill, abs=0.02)
 
 
+@pytest.mark.parametrize("shape, corner", [("square", 2.4 - 1.8), ("circle", 0.0)])
+def test_corner_feature_of_large_shapes_is_the_continuous_one(shape, corner):
+    # A uniform square projects to a uniform law on an axis (kurtosis 1.8) and a triangular
+    # one on a diagonal (2.4); a uniform disc to kurtosis 2 on every direction.
+    frame = render_shape(shape, [64.3], [63.8], 40.0, COLOURS["white"], 128)
+    assert frame_features(frame)["corner"][0] == pytest.approx(corner, abs=0.02)
+
+
+def test_a_square_with_ragged_edges_is_still_a_square():
+    # Guards the reading of generated squares: stray pixels off two edges widen the box, so
+    # the fill falls to a circle's, but the corners still show in the fourth moments.
+    frame = np.zeros((1, 32, 32, 3), np.uint8)
+    frame[0, 10:18, 10:18] = 255
+    frame[0, 9, 12:14] = frame[0, 13:15, 18] = frame[0, 18, 15] = 255
+    features = frame_features(frame)
+    assert features["fill"][0] < 0.89  # what the fill rule took for a square's lower bound
+    assert read_clip(frame).shape == "square"
+    disc = render_shape("circle", [16.0], [16.0], 4.5, COLOURS["white"], 32)
+    assert read_clip(disc).shape == "circle"
+
+
 @pytest.mark.parametrize("direction", ["left", "right", "up", "down"])
 @pytest.mark.parametrize("shape", ["circle", "square", "triangle"])
 def test_hand_made_clips_are_read_right(shape, direction):
