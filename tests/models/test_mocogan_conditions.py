@@ -145,6 +145,20 @@ def _aux_loss_by_hand(outputs: dict, name: str, rows: np.ndarray) -> float:
     return float(np.mean(bce.sum(axis=1)) / rows.shape[1])
 
 
+def test_the_frame_classifiers_are_blind_to_where_the_shape_is():
+    # Guards position-blind auxiliary heads: a shape moved by a multiple of the blocks' total
+    # stride gets the same class logits (a frame must not tell the direction by the place
+    # the clip starts from), while the realism logit may see the place.
+    d_i = conditional_gan("label").image_discriminator
+    frames = np.full((2, SIZE, SIZE, 3), -1.0, "float32")
+    frames[0, 4:8, 4:7] = frames[1, 8:12, 8:11] = (1.0, 0.2, -0.5)
+    labels = {"label": np.array([3, 3], "int32")}
+    out = d_i(frames, labels, aux=True)
+    np.testing.assert_allclose(out["class_logits"][0], out["class_logits"][1], atol=1e-5)
+    blank = d_i(np.full_like(frames, -1.0), labels, aux=True)["class_logits"]
+    assert np.abs(np.asarray(blank[0]) - np.asarray(out["class_logits"][0])).max() > 1e-4
+
+
 @pytest.mark.parametrize("condition", ["label", "text"])
 def test_the_image_discriminator_classifies_each_frames_condition(condition):
     # Guards the frame-level auxiliary classifier: D_I's class or word logits of the real

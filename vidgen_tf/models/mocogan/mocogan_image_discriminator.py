@@ -52,7 +52,10 @@ class MoCoGANImageDiscriminator(keras.Model):
         vocab_size: int, default 0. Token ids of the "text" condition, padding included.
         aux_heads: bool, default False. Auxiliary classifiers of each frame's condition (as
             the video discriminator's): class logits for "label", word logits for "text".
-            A frame shows what a clip's motion cannot: the shape and colour asked for.
+            A frame shows what a clip's motion cannot: the shape and colour asked for. They
+            are blind to position (a 1x1 conv on the last block's features, averaged over the
+            frame), so they judge appearance only: where a shape is in one frame must not
+            stand for where it goes (clips start near the wall they move away from).
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
@@ -62,7 +65,7 @@ class MoCoGANImageDiscriminator(keras.Model):
         Returns float32 logits `(batch, 4, 4, 1)` with head "patch", `(batch, 1, 1, 1)` with
         head "global" (higher means "real"). With `aux`, a dict of them ("logits") and, with
         `aux_heads`, "class_logits" `(batch, num_classes)` and "word_logits"
-        `(batch, vocab_size)`, averaged over the patches.
+        `(batch, vocab_size)`, position-blind (see `aux_heads`).
 
     Example:
         >>> d = MoCoGANImageDiscriminator(size=16, base_filters=8)
@@ -98,8 +101,7 @@ class MoCoGANImageDiscriminator(keras.Model):
         self.condition_encoder = ConditionEncoder(
             conditions, condition_dim, num_classes=num_classes, vocab_size=vocab_size,
             name="condition_encoder") if conditions else None
-        outputs = (1 + self.aux_classes + self.aux_words
-                   + (self.condition_encoder.output_dim if conditions else 0))
+        outputs = 1 + (self.condition_encoder.output_dim if conditions else 0)
 
         # Layers
         def conv(*args, **kwargs):
@@ -111,6 +113,8 @@ class MoCoGANImageDiscriminator(keras.Model):
                 synchronized=True, name=f"down{i}_norm")
             self.blocks.append((conv(base_filters * 2**i, 4, strides=2, padding="same",
                                      use_bias=(i == 0), name=f"down{i}"), norm))
+        self.to_aux = conv(self.aux_classes + self.aux_words, 1, dtype="float32",
+                           name="aux_logits") if self.aux_heads else None
         self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
         if spectral_norm and spectral_norm_impl == "keras":
             if conditions:
@@ -133,7 +137,7 @@ class MoCoGANImageDiscriminator(keras.Model):
         if self.conditions:
             conditions = {"label": ops.zeros((1,), "int32"),
                           "prompt_tokens": ops.ones((1, 2), "int32")}
-        self.call(ops.zeros((1, self.size, self.size, self.channels)), conditions)
+        self.call(ops.zeros((1, self.size, self.size, self.channels)), conditions, aux=True)
         self.built = True
 
     def call(self, images, conditions=None, training=False, aux=False):
@@ -146,25 +150,21 @@ class MoCoGANImageDiscriminator(keras.Model):
             if norm is not None:
                 x = norm(x, training=training)
             x = ops.leaky_relu(x, 0.2)
+        features = x
         if self.spread is not None:
             x = self.spread(x)
         if self.head == "global":
             x = ops.leaky_relu(self.to_features(x, training=training), 0.2)
-        x = self.to_logits(x, training=training)
-        if not self.aux_heads:
-            logits = projection_logits(x, code)
-            return {"logits": logits} if aux else logits
-        # Channels: the logit, class logits, word logits, projection features.
-        classes = 1 + self.aux_classes
-        words = classes + self.aux_words
-        logits = projection_logits(ops.concatenate([x[..., :1], x[..., words:]], axis=-1), code)
+        logits = projection_logits(self.to_logits(x, training=training), code)
         if not aux:
             return logits
         outputs = {"logits": logits}
-        if self.aux_classes:
-            outputs["class_logits"] = ops.mean(x[..., 1:classes], axis=(1, 2))
-        if self.aux_words:
-            outputs["word_logits"] = ops.mean(x[..., classes:words], axis=(1, 2))
+        if self.to_aux is not None:
+            scores = ops.mean(self.to_aux(features, training=training), axis=(1, 2))
+            if self.aux_classes:
+                outputs["class_logits"] = scores[:, :self.aux_classes]
+            if self.aux_words:
+                outputs["word_logits"] = scores[:, self.aux_classes:]
         return outputs
 
     def get_config(self):
