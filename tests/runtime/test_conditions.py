@@ -136,6 +136,24 @@ def test_label_steers_and_is_optional(label_gen):
         label_gen.generate(1, seed=0, label=12)
 
 
+def test_a_label_means_one_class_by_name_or_by_hash_index(tiny_label_export):
+    # Guards against the ambiguity of class folders class_0, class_1, class_3, ...: "class_3"
+    # is the class of that name (index 2), "#3" is index 3, and a bare "3" is refused with
+    # both forms named instead of silently meaning one of them.
+    gen = VideoGenerator(tiny_label_export["export"])
+    names = [f"class_{i}" for i in range(13) if i != 2]
+    gen.manifest["inputs"]["label"]["class_names"] = names
+    by_name = gen.noise(1, seed=0, label="class_3")["label"]
+    assert by_name.tolist() == [2] == gen.noise(1, seed=0, label=2)["label"].tolist()
+    assert gen.noise(1, seed=0, label="#3")["label"].tolist() == [3]
+    with pytest.raises(ValueError, match=r"unknown label '3'; a label is a class name "
+                                         r"\(class_0, class_1, class_3, .*\) or #INDEX "
+                                         r"for a class index in \[0, 11\]"):
+        gen.noise(1, seed=0, label="3")
+    with pytest.raises(ValueError, match=r"label must be in \[0, 11\]"):
+        gen.noise(1, seed=0, label="#12")
+
+
 def test_a_given_label_replaces_the_drawn_one_and_keeps_the_noise(label_gen):
     # Guards the manifest's "sampling" contract ("categorical: drawn even when labels are
     # given (which then replace the draw)"): giving the label the seed would have drawn
@@ -258,7 +276,8 @@ def bad_first_frames(tmp_path_factory):
     ("first_frame", ["--first-frame", "{bad}/empty.png"], "empty.png: empty file (0 bytes)"),
     ("first_frame", ["--first-frame", "{bad}/notes.png"], "is not a readable image or video"),
     ("first_frame", ["--first-frame", "{bad}/nowhere.png"], "no such file"),
-    ("label", ["--label", "12"], "label must be in [0, 11]"),
+    ("label", ["--label", "#12"], "label must be in [0, 11]"),
+    ("label", ["--label", "3"], "unknown label '3'; a label is a class name (circle_left, "),
     ("label", ["--label", "hexagon"], "unknown label 'hexagon'"),
     ("tiny", ["--prompt", RED_CIRCLE], "does not take prompt= (--prompt); it takes no condition"),
     ("shipped", ["--prompt", RED_CIRCLE], "does not take prompt= (--prompt)"),
@@ -314,8 +333,8 @@ def test_provenance_of_first_frame_and_label_videos(suffix, tiny_first_frame_exp
     assert meta["model_sha256"]["generator"] == \
         tiny_first_frame_export["manifest"]["graphs"]["generator"]["sha256"]
     out = tmp_path / f"label{suffix}"
-    result = generate_cli(tiny_label_export["export"], out, "--label", "5")
+    result = generate_cli(tiny_label_export["export"], out, "--label", "#5")
     assert result.returncode == 0, result.stderr
     meta = read_video_metadata(out)
     assert (meta["export"], meta["seed"], meta["conditions"]) == ("tiny_label", 3,
-                                                                  {"label": "5"})
+                                                                  {"label": "#5"})

@@ -37,7 +37,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     generate.add_argument("--seed", type=int, default=None,
                           help="noise seed (default: a random one, printed)")
     generate.add_argument("--label", default=None,
-                          help="class id or name, for a model that takes a label")
+                          help="class name (e.g. circle_left), or #INDEX for a class index "
+                               "(e.g. '#0'), for a model that takes a label")
     generate.add_argument("--prompt", default=None, metavar="TEXT", action="append",
                           help='text prompt, e.g. "a red circle moves left", for a model that '
                                "takes text (its words must be in the model's vocabulary); "

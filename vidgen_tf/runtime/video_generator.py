@@ -280,21 +280,28 @@ class VideoGenerator:
         if values.size not in (1, num):
             raise ValueError(f"label must be one value or one per video ({num}); received "
                              f"{values.size} labels")
-        ids = []
-        for value in values:
-            if isinstance(value, str) and not value.lstrip("-").isdigit():
-                if value not in names:
-                    raise ValueError(f"unknown label {value!r}; choose one of: "
-                                     f"{', '.join(names) or '(the model has no class names)'}")
-                ids.append(names.index(value))
-            else:
-                ids.append(int(value))
+        ids = [self._label_id(value, names) for value in values]
         count = self.num_classes
         bad = [i for i in ids if not 0 <= i < count]
         if bad:
             shown = f" ({', '.join(names)})" if names else ""
             raise ValueError(f"label must be in [0, {count - 1}]{shown}; received label={bad[0]}")
         return np.asarray(ids, dtype=np.int64)
+
+    def _label_id(self, value, names: list[str]) -> int:
+        """One label: an int is a class index; a str is a class name, or "#INDEX" for an
+        index, so that with classes named "class_0", "class_1", "class_3" a "3" never means
+        the third class. A digit string is an index only for a model without class names."""
+        if not isinstance(value, str):
+            return int(value)
+        if value in names:
+            return names.index(value)
+        index = value[1:] if value.startswith("#") else (value if not names else None)
+        if index is not None and index.lstrip("-").isdigit():
+            return int(index)
+        named = f"a class name ({', '.join(names)}) or " if names else ""
+        raise ValueError(f"unknown label {value!r}; a label is {named}#INDEX for a class "
+                         f"index in [0, {self.num_classes - 1}], e.g. '#0'")
 
     def _tokens(self, prompt, num: int) -> np.ndarray:
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
