@@ -230,6 +230,29 @@ def test_conditional_model_takes_the_class_count_of_its_data(tmp_path):
     assert model.generator.num_classes == 12
 
 
+def test_history_has_no_empty_val_columns_and_keeps_an_old_header(tmp_path):
+    # Guards history.csv's columns: the logs' metrics only (Keras' CSVLogger adds an all-NA
+    # val_ column per metric without validation data); resuming a history written with such
+    # columns keeps its header, and each value under its own column.
+    from vidgen_tf.training.callbacks import ResumableCSVLogger
+
+    path = tmp_path / "history.csv"
+    logger = ResumableCSVLogger(path)
+    logger.on_train_begin()
+    logger.on_epoch_end(0, {"g_loss": 1.5, "d_loss": 0.5})
+    logger.on_train_end()
+    assert path.read_text().splitlines() == ["epoch,d_loss,g_loss", "0,0.5,1.5"]
+    old = tmp_path / "old.csv"
+    old.write_text("epoch,d_loss,g_loss,val_d_loss,val_g_loss\n0,0.5,1.5,NA,NA\n")
+    resumed = ResumableCSVLogger(old)
+    resumed.on_train_begin()
+    resumed.on_epoch_end(1, {"g_loss": 2.5, "d_loss": 0.25})
+    resumed.on_train_end()
+    with open(old) as f:
+        rows = list(csv.DictReader(f))
+    assert (rows[1]["d_loss"], rows[1]["g_loss"], rows[1]["val_g_loss"]) == ("0.25", "2.5", "NA")
+
+
 def test_history_keeps_one_row_per_epoch_when_a_resume_replays_epochs(tmp_path):
     from vidgen_tf.training.callbacks import ResumableCSVLogger
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import math
@@ -144,13 +145,27 @@ class ResumableCSVLogger(keras.callbacks.CSVLogger):
     def on_epoch_end(self, epoch, logs=None):
         if not self._opened:
             drop_rows_from_epoch(Path(self.filename), epoch, self.sep)
-            super().on_train_begin()
+            # Keras' CSVLogger adds an empty val_ column per metric when there is no
+            # validation; the columns are the logs' own instead, or, when appending, those of
+            # the file's header (a run from 0.1.8 or older keeps its val_ columns aligned).
+            keys = _header_keys(Path(self.filename), self.sep) or sorted(logs or {})
+            super().on_train_begin()  # resets the keys
+            self.keys = keys
             self._opened = True
         super().on_epoch_end(epoch, logs)
 
     def on_train_end(self, logs=None):
         if self.csv_file is not None:
             super().on_train_end(logs)
+
+
+def _header_keys(path: Path, separator: str) -> list[str] | None:
+    """The columns of the CSV history `path` after "epoch", or None without a header."""
+    if not path.exists():
+        return None
+    with open(path, newline="") as f:
+        header = next(csv.reader(f, delimiter=separator), None)
+    return header[1:] if header and header[0] == "epoch" else None
 
 
 def drop_rows_from_epoch(path: Path, epoch: int, separator: str = ",") -> None:
