@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import importlib
 import logging
 import os
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    unraisable_hook = sys.unraisablehook
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt as exc:
@@ -75,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         # Ops cut short leave TensorFlow objects that it reports at exit as "never used", a
         # block of stack traces about its internals: nothing the user did or can act on.
         logging.getLogger("tensorflow").setLevel(logging.CRITICAL)
+        # A signal that lands inside a constructor leaves a half-built object whose __del__
+        # then fails ("Exception ignored in ...ApiDefMap.__del__"): noise after the report.
+        sys.unraisablehook = _ignore
         return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     except (VidgenError, ValueError, TypeError, OSError) as exc:
         # User-facing problems: bad arguments, bad files, missing folders.
@@ -96,8 +101,26 @@ def main(argv: list[str] | None = None) -> int:
         _report(f"unexpected {type(exc).__name__}: {first} (rerun with --verbose for details)")
         return 1
     finally:
+        if sys.unraisablehook is _ignore:
+            gc.collect()  # the half-built objects of the interrupted frames, quietly
+            sys.unraisablehook = unraisable_hook
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _ignore(unraisable) -> None:
+    del unraisable
+
+
+def entry() -> None:
+    """The `vidgen` command. After Ctrl-C or SIGTERM it leaves without the interpreter's
+    shutdown, whose finalizers would report on TensorFlow objects cut short mid-build."""
+    code = main()
+    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _os_error_message(exc: OSError) -> str:
@@ -115,4 +138,4 @@ def _os_error_message(exc: OSError) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
