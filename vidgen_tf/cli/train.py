@@ -9,18 +9,38 @@ import sys
 from vidgen_tf.cli.tf_quiet import import_tensorflow
 
 
+class _HelpWithPresets(argparse.RawDescriptionHelpFormatter):
+    """Fills in the presets only when --help is shown: the registry imports the model
+    families, hence TensorFlow, which building the parser must not."""
+
+    def add_text(self, text):
+        if text == _PRESETS:
+            import_tensorflow()  # quietly, before the registry imports it
+            from vidgen_tf.models.registry import presets_help
+
+            text = presets_help() + "\n\n" + _EXAMPLES
+        super().add_text(text)
+
+
+_PRESETS = "(presets)"
+
+
 def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train = subparsers.add_parser(
-        "train", parents=[common], help="train a video GAN (dcgan3d, vgan, mocogan)",
+        "train", parents=[common], help="train a video GAN (mocogan, dcgan3d, vgan)",
+        formatter_class=_HelpWithPresets,
         description="Train a video GAN with Keras model.fit. RUN_DIR receives config.json, "
                     "history.csv, model.keras, checkpoints, BackupAndRestore state, samples "
                     "and TensorBoard logs. --resume continues a killed run from the "
-                    "interrupted epoch.")
-    train.add_argument("--model", default="dcgan3d", help="dcgan3d (default), vgan or mocogan")
+                    "interrupted epoch.",
+        epilog=_PRESETS)
+    train.add_argument("--model", default="mocogan", help="mocogan (default), dcgan3d or vgan")
     train.add_argument("--data", default="shapes",
                        help="built-in dataset (shapes, moving_mnist), a folder of videos, or a "
                             "folder made by `vidgen data prepare` (default shapes)")
-    train.add_argument("--preset", default=None, help="named configuration of the model")
+    train.add_argument("--preset", default=None,
+                       help="named configuration of the model (listed below; default: the "
+                            "family's recommended recipe)")
     train.add_argument("--frames", type=int, default=None, help="frames per clip")
     train.add_argument("--size", type=int, default=None, help="frame height and width")
     train.add_argument("--batch-size", type=int, default=None, help="global batch size")
@@ -29,7 +49,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--steps-per-epoch", type=int, default=100,
                        help="training steps per epoch (default 100)")
     train.add_argument("--loss", default=None,
-                       help="bce, hinge or wgan_gp (default: the preset's, else bce)")
+                       help="bce, hinge or wgan_gp (default: the preset's; bce for a preset "
+                            "that names none)")
     train.add_argument("--precision", default="auto",
                        help="auto (default: mixed_bfloat16 on a CPU with bfloat16 instructions, "
                             "else float32), float32, mixed_bfloat16 or mixed_float16 (GPU)")
@@ -48,6 +69,12 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.set_defaults(run=run_train)
 
 
+_EXAMPLES = """examples:
+  vidgen train --data shapes --size 32 --out runs/shapes
+  vidgen train --data my_videos/ --condition label --out runs/mine   (one subfolder per class)
+  vidgen train --out runs/mine --resume --epochs 40"""
+
+
 def run_train(args) -> int:
     verbose = getattr(args, "verbose", False)
     import_tensorflow(verbose)
@@ -60,7 +87,8 @@ def run_train(args) -> int:
         strategy=args.strategy, seed=args.seed, sample_every=args.sample_every,
         conditions=args.condition)
     summary = train_run(config, args.out, resume=args.resume,
-                        verbose=1 if sys.stdout.isatty() else 2)
+                        verbose=1 if sys.stdout.isatty() else 2,
+                        announce=lambda text: print(text, flush=True))
     done, total = summary["epochs_this_run"], summary["epochs"]
     trained = f"{done} epoch{'s' if done != 1 else ''}"
     if 0 < done < total:

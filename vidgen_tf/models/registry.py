@@ -20,6 +20,10 @@ class Family:
         task: "generation" (noise -> video) or "prediction" (context -> future frames).
         conditions: the conditions (`--condition`) it can be trained on.
         summary: one line for help texts.
+        default_preset: the preset of a new run that names none: the best recipe known for
+            the family (None: the constructor's defaults, which follow the paper).
+        preset_notes: one line per preset, what it is for (`vidgen train --help`; kept here
+            so that help needs no TensorFlow; a test checks they match the preset table).
     """
 
     name: str
@@ -30,6 +34,8 @@ class Family:
     task: str = "generation"
     conditions: tuple[str, ...] = ()
     summary: str = ""
+    default_preset: str | None = None
+    preset_notes: tuple[tuple[str, str], ...] = ()
 
     def trainer_class(self):
         return getattr(importlib.import_module(self.module), self.trainer)
@@ -41,13 +47,34 @@ class Family:
 FAMILIES: dict[str, Family] = {family.name: family for family in (
     Family("dcgan3d", "vidgen_tf.models.dcgan3d", "VideoDCGAN",
            "vidgen_tf.models.dcgan3d.presets", "DCGAN3D_PRESETS",
-           summary="3D-convolutional DCGAN (Vondrick et al. 2016 without the two streams)"),
+           summary="3D-convolutional DCGAN (Vondrick et al. 2016 without the two streams)",
+           preset_notes=(("default_64", "DCGAN's filter widths at 64x64x16"),
+                         ("small_32", "small and fast: 32x32x16"),
+                         ("tiny", "tests and smoke runs"))),
     Family("vgan", "vidgen_tf.models.vgan", "VGAN", "vidgen_tf.models.vgan.presets",
-           "VGAN_PRESETS", summary="two-stream VGAN: moving foreground over a still background"),
+           "VGAN_PRESETS", summary="two-stream VGAN: moving foreground over a still background",
+           preset_notes=(("paper_64", "Vondrick et al. 2016 as published: 64x64x32, batch 64"),
+                         ("small_32", "small and fast: 32x32x16"),
+                         ("tiny", "tests and smoke runs"))),
     Family("mocogan", "vidgen_tf.models.mocogan", "MoCoGAN",
            "vidgen_tf.models.mocogan.presets", "MOCOGAN_PRESETS",
            conditions=("label", "text", "first_frame"),
-           summary="MoCoGAN: content and motion codes, image and video discriminators"),
+           summary="MoCoGAN: content and motion codes, image and video discriminators",
+           default_preset="recommended", preset_notes=(
+               ("recommended", "the default: the best recipe found here (hinge loss, "
+                               "spectral norm, global heads, generator EMA); 64x64x16, set "
+                               "--size and --frames"),
+               ("paper_64", "Tulyakov et al. 2018 as published: BCE, BatchNorm "
+                            "discriminators, 64x64x16 (for fidelity to the paper)"),
+               ("paper_64_conditional", "paper_64 with the category code (6 classes; "
+                                        "the data's class count replaces it)"),
+               ("shapes_64", "an earlier shapes recipe: quarter width, spectral norm, "
+                             "patch heads"),
+               ("shapes_64_ttur", "shapes_64 with discriminators learning 3x faster"),
+               ("shapes_32", "the shipped export/mocogan_shapes and conditional exports: "
+                             "32x32, the recommended recipe at 16 filters"),
+               ("demo_32", "`vidgen demo`: recognisable shapes in about 1000 steps"),
+               ("tiny", "tests and smoke runs (8 frames of 16x16)"))),
 )}
 # Keys of a preset that configure training rather than the model.
 TRAINING_KEYS = ("batch_size", "loss")
@@ -119,3 +146,15 @@ def get_preset(name: str, preset: str | None) -> dict:
         raise VidgenError(f"unknown preset {preset!r} for {name}; choose one of: "
                           f"{', '.join(presets)}")
     return dict(presets[preset])
+
+
+def presets_help() -> str:
+    """Every family's presets with their one-line notes, for `vidgen train --help`."""
+    lines = ["presets (--preset; without one, a new run takes the family's default):"]
+    for found in FAMILIES.values():
+        default = f", default {found.default_preset}" if found.default_preset else (
+            ", default: the paper's constructor settings")
+        lines.append(f"  {found.name} ({found.summary}{default}):")
+        width = max((len(name) for name, _ in found.preset_notes), default=0)
+        lines.extend(f"    {name:<{width}}  {note}" for name, note in found.preset_notes)
+    return "\n".join(lines)

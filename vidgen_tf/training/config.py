@@ -17,9 +17,9 @@ logger = logging.getLogger(__name__)
 class TrainConfig:
     """Everything a run needs; `vidgen train` flags map onto these fields one to one."""
 
-    model: str = "dcgan3d"
+    model: str = "mocogan"
     data: str = "shapes"
-    preset: str | None = None
+    preset: str | None = None  # None: a new run takes the family's `default_preset`
     frames: int | None = None
     size: int | None = None
     batch_size: int | None = None
@@ -138,3 +138,39 @@ def resolve_conditions(config: TrainConfig, resolved: dict) -> None:
         kwargs["max_tokens"] = tokenizer.max_tokens
         resolved["captions"] = sorted(set(trained))
         resolved["held_out_captions"] = held_out
+
+
+def describe_run(config: TrainConfig, resolved: dict, source: str, initial_epoch: int) -> str:
+    """What a run trains, on what and how, in a few lines for the user (`vidgen train`)."""
+    kwargs = resolved["model_kwargs"]
+    preset = config.preset or "none (the constructor's settings, the paper's)"
+    lines = [f"model:      {config.model}, preset {preset}",
+             f"clips:      {kwargs.get('frames')} frames of {kwargs.get('size')}x"
+             f"{kwargs.get('size')}, batch {resolved['batch_size']}, {resolved['loss']} loss, "
+             f"{resolved.get('precision', config.precision)}",
+             f"data:       {config.data}"]
+    conditions = list(resolved.get("conditions") or [])
+    names = resolved.get("class_names") or []
+    if names and "label" not in conditions:
+        conditions.insert(0, "category")  # the paper's category code (num_classes, no label)
+    described = []
+    for condition in conditions:
+        if condition in ("label", "category"):
+            shown = ", ".join(names[:12]) + (f", ... ({len(names)} in all)"
+                                             if len(names) > 12 else "")
+            code = " as the paper's category code" if condition == "category" else ""
+            described.append(f"label{code} ({len(names)} classes: {shown})")
+        elif condition == "text":
+            captions = resolved.get("captions") or []
+            held_out = resolved.get("held_out_captions") or []
+            described.append(f"text ({len(captions)} distinct captions, "
+                             f"{len(kwargs.get('vocabulary') or [])} words"
+                             + (f"; {len(held_out)} held out" if held_out else "") + ")")
+        else:
+            described.append("first_frame (the clip's own first frame)")
+    lines.append("conditions: " + ("; ".join(described) if described else
+                                   "none (unconditional; --condition label|text|first_frame "
+                                   "to condition)"))
+    if initial_epoch:
+        lines.append(f"resuming:   after epoch {initial_epoch}, from the {source}")
+    return "\n".join(lines)

@@ -25,6 +25,7 @@ from vidgen_tf.training.config import (
     TrainConfig,
     check_config,
     check_resume_flags,
+    describe_run,
     load_saved_config,
     resolve_conditions,
 )
@@ -129,24 +130,27 @@ def _sample_conditions(config: TrainConfig, resolved: dict, num: int) -> dict | 
 
 
 def train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
-              verbose: int | str = "auto") -> dict:
+              verbose: int | str = "auto", announce=None) -> dict:
     """Train (or resume) a run in `run_dir`; returns a summary dict.
 
     Without `resume`, `run_dir` must not hold a run yet. With it, the saved config is used and
     training continues from the BackupAndRestore state (an interrupted epoch restarts; no
     completed epoch is trained twice) or, failing that, from the last good checkpoint.
+    A new run without a preset takes its family's default (the best recipe known; the run's
+    config.json records its name). `announce`, if given, receives one paragraph saying what
+    trains on what, before the first step (the CLI prints it).
     """
     import keras
 
     previous = keras.mixed_precision.global_policy()
     try:
-        return _train_run(config, run_dir, resume, verbose)
+        return _train_run(config, run_dir, resume, verbose, announce)
     finally:
         keras.mixed_precision.set_global_policy(previous)  # the run's policy stays with the run
 
 
 def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
-               verbose: int | str) -> dict:
+               verbose: int | str, announce) -> dict:
     run_dir = Path(run_dir)
     if config.strategy == "multiworker":
         from vidgen_tf.training.setup import worker_run_dir
@@ -170,8 +174,12 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
         raise VidgenError(f"{run_dir} is not a run but holds {', '.join(clashes)}, which a new "
                           "run would write over or mix with its own; choose another --out "
                           "(a new or empty folder, or one without these names)")
-    elif config.epochs is None:
-        config = dataclasses.replace(config, epochs=DEFAULT_EPOCHS)
+    if not resume:
+        from vidgen_tf.models.registry import family
+
+        config = dataclasses.replace(
+            config, epochs=DEFAULT_EPOCHS if config.epochs is None else config.epochs,
+            preset=config.preset or family(config.model).default_preset)
     if resume:  # values of the right type that still make no run: say where they came from
         try:
             check_config(config)
@@ -184,14 +192,15 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
     # corrected command can use the same --out. (Ctrl-C keeps it: --resume restarts it.)
     existing = None if resume else (set(run_dir.iterdir()) if run_dir.exists() else set())
     try:
-        return _fit(config, run, resume, verbose)
+        return _fit(config, run, resume, verbose, announce)
     except Exception:
         if existing is not None and not run.state.exists():
             run.remove_new_entries(existing)
         raise
 
 
-def _fit(config: TrainConfig, run_dir: RunDir, resume: bool, verbose: int | str) -> dict:
+def _fit(config: TrainConfig, run_dir: RunDir, resume: bool, verbose: int | str,
+         announce) -> dict:
     import keras
     import tensorflow as tf
 
@@ -219,8 +228,8 @@ def _fit(config: TrainConfig, run_dir: RunDir, resume: bool, verbose: int | str)
             raise VidgenError(f"a conditional {config.model} needs labelled data; {config.data} "
                               "has no classes (use class subfolders)")
         if len(names) != resolved["model_kwargs"]["num_classes"]:
-            logger.warning("num_classes set to %d to match the classes of %s", len(names),
-                           config.data)
+            logger.info("num_classes set to %d to match the classes of %s", len(names),
+                        config.data)
         resolved["model_kwargs"]["num_classes"] = len(names)
         resolved["class_names"] = list(names)
     source, initial_epoch = run_dir.resume_source() if resume else ("start", 0)
@@ -240,6 +249,10 @@ def _fit(config: TrainConfig, run_dir: RunDir, resume: bool, verbose: int | str)
         else:
             model = trainer_cls(**resolved["model_kwargs"])
             model.compile(loss=resolved["loss"])
+    if announce is not None:
+        clip = {k: getattr(model.generator, k, None) for k in ("frames", "size")}
+        announce(describe_run(config, {**resolved, "model_kwargs": {
+            **resolved["model_kwargs"], **clip}}, source, initial_epoch))
     # Only now that the run can really start does config.json record this start.
     run_dir.path.mkdir(parents=True, exist_ok=True)
     write_json_atomic(run_dir.config, _run_record(
