@@ -13,9 +13,14 @@ def test_demo_trains_exports_and_generates_through_the_runtime(tmp_path):
     assert (out / "saved_models" / "mocogan_demo" / "saved_model.pb").is_file()
     assert (out / "export" / "mocogan_demo" / "manifest.json").is_file()
     video = read_video(out / "demo.gif")
-    assert video.shape[0] == 16 and video.shape[1] > 32  # a grid of 16-frame clips
+    # 16 clips of 32x32 in a 4x4 grid with 2-pixel gaps (138 pixels), shown at twice the size
+    assert video.shape == (16, 276, 276, 3)
     assert read_video(out / "demo.mp4").shape[0] == 16
-    assert "export/mocogan_shapes" in result.stdout
+    # The shipped model beside it (the test runs in the repository), 16 white columns between.
+    side = read_video(out / "side_by_side.gif")
+    assert side.shape == (16, 276, 276 + 16 + 276, 3)
+    assert abs(side[:, :, :276].astype(int) - video).mean() < 8  # GIF palettes differ a little
+    assert "left, this model; right, the shipped export/mocogan_shapes" in result.stdout
     again = run_cli("demo", "--out", str(out), "--epochs", "1", "--steps-per-epoch", "1")
     assert again.returncode == 2 and "--force" in again.stderr
 
