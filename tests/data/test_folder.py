@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from tests.test_case import encode_with_pyav, make_bad_files, moving_bar_video
-from vidgen_tf.data.folder import clip_span, scan_video_folder
+from vidgen_tf.data.folder import clip_span, min_video_frames, scan_video_folder
 from vidgen_tf.errors import VidgenError
 
 
@@ -75,3 +75,45 @@ def test_empty_or_unusable_folders_are_clear_errors(tmp_path):
     make_bad_files(tmp_path / "bad", moving_bar_video(frames=12))
     with pytest.raises(VidgenError, match=r"no usable video in .*bad: all 6 video files"):
         scan_video_folder(tmp_path / "bad", min_frames=8, warn=False).require_usable()
+
+
+def test_min_video_frames_is_one_clip_span_unless_given():
+    assert min_video_frames() == 16
+    assert min_video_frames(8, 2) == clip_span(8, 2) == 15
+    assert min_video_frames(16, 1, min_frames=4) == 4
+    with pytest.raises(ValueError, match="min_frames must be >= 1 or None; received "
+                                         "min_frames=0"):
+        min_video_frames(min_frames=0)
+
+
+def test_scan_keeps_frame_sizes_and_flags_heavy_crops_and_upscales(tmp_path):
+    encode_with_pyav(tmp_path / "wide.mp4", moving_bar_video(12, height=96, width=640),
+                     "libx264")
+    encode_with_pyav(tmp_path / "tiny.mkv", moving_bar_video(12, height=47, width=63), "ffv1",
+                     pix_fmt="yuv444p")
+    encode_with_pyav(tmp_path / "fine.mp4", moving_bar_video(12, height=72, width=128),
+                     "libx264")
+    encode_with_pyav(tmp_path / "short.mp4", moving_bar_video(3, height=48, width=64),
+                     "libx264")
+    scan = scan_video_folder(tmp_path, min_frames=8, warn=False)
+    sizes = {scan.relative(r.path): (r.width, r.height, r.num_frames) for r in scan.records}
+    assert sizes == {"wide.mp4": (640, 96, 12), "tiny.mkv": (63, 47, 12),
+                     "fine.mp4": (128, 72, 12)}
+    [short] = scan.skipped
+    assert (short.reason, short.num_frames, short.width, short.height, short.fps) == (
+        "too short: 3 frames, a clip needs 8", 3, 64, 48, 10.0)
+    warnings = {scan.relative(path): text for path, text in scan.framing_warnings(64).items()}
+    assert warnings == {
+        "tiny.mkv": "upscaled 1.36x: shorter side 47 px < 64 (63x47 -> 64x64)",
+        "wide.mp4": "center crop discards 85% of the width (640x96 -> 64x64)",
+    }  # 128x72 (16:9) discards 44% and is not enlarged: fine
+    assert list(scan.framing_warnings(32)) == [str(tmp_path / "wide.mp4")]
+
+
+def test_one_video_in_a_subfolder_makes_the_folder_labelled(class_folder):
+    from vidgen_tf.data.folder import find_video_files, has_class_subfolders
+
+    encode_with_pyav(class_folder / "loose.mp4", moving_bar_video(frames=12), "libx264")
+    assert has_class_subfolders(class_folder, find_video_files(class_folder))
+    flat = class_folder / "walk"
+    assert not has_class_subfolders(flat, find_video_files(flat))

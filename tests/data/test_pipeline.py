@@ -16,6 +16,7 @@ from tests.test_case import (  # noqa: E402
     run_cli,
 )
 from vidgen_tf.data import pipeline, tfrecord  # noqa: E402
+from vidgen_tf.data.folder import scan_video_folder  # noqa: E402
 from vidgen_tf.data.pixels import uint8_to_float  # noqa: E402
 from vidgen_tf.data.shapes import ShapesDataset  # noqa: E402
 from vidgen_tf.errors import VidgenError  # noqa: E402
@@ -138,9 +139,11 @@ def test_a_folder_whose_every_file_fails_while_decoding_is_an_error_not_a_hang(t
     assert f"no video in {folder} could be decoded: all 2 file(s)" in str(error)
 
 
-def test_prepared_tfrecords_give_the_same_clips_as_decoding_on_the_fly(messy_folder, tmp_path):
+def test_prepared_tfrecords_give_the_same_clips_as_decoding_on_the_fly(messy_folder, tmp_path,
+                                                                      caplog):
     out = tmp_path / "prepared"
-    meta = tfrecord.prepare_tfrecords(messy_folder, out, size=16, clips_per_shard=2)
+    meta = tfrecord.prepare_tfrecords(messy_folder, out, size=16, clips_per_shard=2,
+                                      min_frames=1)
     # short.webm (3 frames) is stored: it only is too short for clips longer than 3 frames.
     assert meta["num_clips"] == 6 and meta["num_shards"] == 3
     assert meta["class_names"] == ["a", "b"]
@@ -155,7 +158,12 @@ def test_prepared_tfrecords_give_the_same_clips_as_decoding_on_the_fly(messy_fol
     kwargs = dict(frames=6, size=16, random_start=False, labels=True, captions=True,
                   shuffle=False, repeat=False)
     on_the_fly = by_caption(pipeline.video_folder_dataset(messy_folder, **kwargs))
-    prepared = by_caption(pipeline.tfrecord_dataset(out, **kwargs))
+    with caplog.at_level(logging.WARNING):
+        prepared = by_caption(pipeline.tfrecord_dataset(out, **kwargs))
+    # Training names the clip it skips, not just a count.
+    assert [r.getMessage() for r in caplog.records if "prepared clips" in r.getMessage()] == [
+        f"1 of 6 prepared clips in {out} are shorter than the 6 frames a clip needs (frames=6, "
+        "stride=1) and are skipped: b/junk/short.webm (3 frames)"]
     assert on_the_fly.keys() == prepared.keys() == {"a0", "a1", "b0", "b1", "b2"}
     for key in prepared:
         assert prepared[key][0] == on_the_fly[key][0]
@@ -165,6 +173,44 @@ def test_prepared_tfrecords_give_the_same_clips_as_decoding_on_the_fly(messy_fol
         idx = frame_indices(e["video"])
         assert idx == list(range(idx[0], idx[0] + 12, 2))
     assert pipeline.load_dataset(str(out), frames=6).element_spec["video"].shape == (6, 16, 16, 3)
+
+
+def test_prepare_skips_and_names_what_one_clip_cannot_use_by_default(messy_folder, tmp_path):
+    meta = tfrecord.prepare_tfrecords(messy_folder, tmp_path / "out", size=16, warn=False)
+    scan = scan_video_folder(messy_folder, labels=True, min_frames=16, warn=False)
+    # The same videos as training on the folder with 16-frame clips: short.webm is dropped.
+    assert sorted(meta["files"]) == sorted(scan.relative(r.path) for r in scan.records) == [
+        "a/0.mkv", "a/1.mkv", "b/0.mkv", "b/1.mkv", "b/2.mkv"]
+    assert {"path": "b/junk/short.webm", "reason": "too short: 3 frames, a clip needs 16"} in \
+        meta["skipped"]
+    assert len(meta["skipped"]) == 6 and meta["min_frames"] == 16
+    # 16x16 videos fitted into 16x16: nothing to warn about.
+    assert meta["warnings"] == []
+    with pytest.raises(ValueError, match=r"max_frames must be >= min_frames \(16\), else no "
+                                         "stored video is long enough for a clip; received "
+                                         "max_frames=8"):
+        tfrecord.prepare_tfrecords(messy_folder, tmp_path / "short", max_frames=8)
+
+
+def test_training_on_a_folder_warns_of_heavy_crops_and_upscales(tmp_path, caplog):
+    encode_with_pyav(tmp_path / "wide.mp4", moving_bar_video(8, height=96, width=640),
+                     "libx264")
+    encode_with_pyav(tmp_path / "fine.mp4", moving_bar_video(8, height=32, width=48), "libx264")
+    with caplog.at_level(logging.WARNING):
+        pipeline.video_folder_dataset(tmp_path, frames=4, size=16)
+        pipeline.video_folder_dataset(tmp_path, frames=4, size=40)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        # 640x96 keeps 96/640 = 15% of its width; 48x32 keeps 67% (at 16 and at 40).
+        f"1 of 2 videos in {tmp_path} are cropped heavily or upscaled to 16x16: wide.mp4 "
+        "(center crop discards 85% of the width (640x96 -> 16x16)); `vidgen data inspect "
+        f"{tmp_path} --size 16` lists them all",
+        # At 40, the 32-pixel side of 48x32 is enlarged 1.25x.
+        f"2 of 2 videos in {tmp_path} are cropped heavily or upscaled to 40x40: fine.mp4 "
+        "(upscaled 1.25x: shorter side 32 px < 40 (48x32 -> 40x40)), wide.mp4 (center crop "
+        f"discards 85% of the width (640x96 -> 40x40)); `vidgen data inspect {tmp_path} "
+        "--size 40` lists them all",
+    ]
 
 
 def test_interrupted_prepare_leaves_nothing_that_looks_valid(messy_folder, tmp_path, monkeypatch):

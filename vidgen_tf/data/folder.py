@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from vidgen_tf.data.video_io import VIDEO_EXTENSIONS, count_frames, probe_video
+from vidgen_tf.data.framing import Framing
+from vidgen_tf.data.video_io import VIDEO_EXTENSIONS, VideoInfo, count_frames, probe_video
 from vidgen_tf.errors import VideoReadError, VidgenError
 
 logger = logging.getLogger(__name__)
@@ -21,11 +22,14 @@ logger = logging.getLogger(__name__)
 
 @dataclasses.dataclass(frozen=True)
 class VideoRecord:
-    """One usable video: where it is, its frame count and fps, and its optional label/caption."""
+    """One usable video: where it is, its frame count, fps and frame size, and its optional
+    label/caption."""
 
     path: str
     num_frames: int
     fps: float
+    width: int
+    height: int
     label: int | None = None
     class_name: str | None = None
     caption: str | None = None
@@ -33,10 +37,15 @@ class VideoRecord:
 
 @dataclasses.dataclass(frozen=True)
 class SkippedFile:
-    """A file that was left out, and why."""
+    """A file that was left out, and why; with what is known of it (None where unknown)."""
 
     path: str
     reason: str
+    class_name: str | None = None
+    num_frames: int | None = None
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclasses.dataclass
@@ -54,6 +63,20 @@ class FolderScan:
         counts = Counter(record.class_name or "(no class)" for record in self.records)
         names = self.class_names or ("(no class)",)
         return {name: counts.get(name, 0) for name in names}
+
+    def relative(self, path: str) -> str:
+        """`path` relative to the scanned folder, as reports name files."""
+        return os.path.relpath(path, self.root)
+
+    def framing_warnings(self, size: int) -> dict[str, str]:
+        """Path -> warning for each usable video that fitting into `size x size` crops heavily
+        or upscales (see `Framing.warnings`), in path order."""
+        warnings = {}
+        for record in sorted(self.records, key=lambda r: r.path):
+            notes = Framing(record.width, record.height, size).warnings()
+            if notes:
+                warnings[record.path] = "; ".join(notes)
+        return warnings
 
     def skip_reasons(self) -> Counter:
         """How many files were skipped for each kind of reason (the text before any detail)."""
@@ -92,6 +115,32 @@ def clip_span(frames: int, stride: int) -> int:
     return (frames - 1) * stride + 1
 
 
+def min_video_frames(frames: int = 16, stride: int = 1, min_frames: int | None = None) -> int:
+    """The shortest video kept: `min_frames` when given, else the span of one clip.
+
+    `vidgen data inspect`, `vidgen data prepare` and training on a folder apply this one rule,
+    so they agree on which videos are usable for clips of `frames` frames at `stride`.
+    """
+    if min_frames is None:
+        return clip_span(frames, stride)
+    if min_frames < 1:
+        raise ValueError(f"min_frames must be >= 1 or None; received min_frames={min_frames}")
+    return min_frames
+
+
+def list_some(names: Sequence[str], limit: int = 10) -> str:
+    """"a, b, c" for a log line: the first `limit` names, then "and N more"."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
+def has_class_subfolders(root: str | os.PathLike, files: Sequence[Path]) -> bool:
+    """Whether the videos under `root` are labelled by class subfolders: true as soon as one
+    sits below a first-level subfolder (videos directly in `root` are then skipped as "not
+    inside a class subfolder"). `inspect` and `prepare` decide with this one rule."""
+    return any(len(Path(f).relative_to(root).parts) > 1 for f in files)
+
+
 def find_video_files(root: str | os.PathLike) -> list[Path]:
     """Every file under `root` (recursively, symlinks included) with a video extension, sorted.
 
@@ -115,18 +164,14 @@ def _read_caption(path: Path) -> str | None:
         return None
 
 
-def _check(path: Path, min_frames: int, deep: bool) -> tuple[int, float]:
-    """Frame count and fps of a usable video; raises VideoReadError otherwise."""
+def _measure(path: Path, deep: bool) -> tuple[VideoInfo, int]:
+    """The header of a readable video and its frame count; raises VideoReadError otherwise."""
     info = probe_video(path)
     num_frames = info.num_frames
     if deep or num_frames is None:
         # Decoding every frame is the only way to catch truncation in the middle of a stream.
         num_frames = count_frames(path)
-    if num_frames < min_frames:
-        raise VideoReadError(
-            path, f"too short: {num_frames} frames, a clip needs {min_frames}"
-        )
-    return num_frames, info.fps or 25.0
+    return info, num_frames
 
 
 def scan_video_folder(
@@ -186,18 +231,27 @@ def scan_video_folder(
                 why = "not inside a class subfolder" if class_name is None else (
                     f"subfolder {class_name!r} is not one of the given class names"
                 )
-                return SkippedFile(str(path), why)
-            num_frames, fps = _check(path, min_frames, deep)
+                return SkippedFile(str(path), why, class_name=class_name)
+            info, num_frames = _measure(path, deep)
+            fps = info.fps or 25.0
+            if num_frames < min_frames:
+                return SkippedFile(
+                    str(path), f"too short: {num_frames} frames, a clip needs {min_frames}",
+                    class_name=class_name, num_frames=num_frames, fps=fps, width=info.width,
+                    height=info.height)
             return VideoRecord(
                 path=str(path),
                 num_frames=num_frames,
                 fps=fps,
+                width=info.width,
+                height=info.height,
                 label=index.get(class_name) if labels else None,
                 class_name=class_name,
                 caption=(_read_caption(path) or "") if captions else None,
             )
         except VideoReadError as exc:
-            return SkippedFile(str(path), exc.reason)
+            return SkippedFile(str(path), exc.reason,
+                               class_name=class_of(path) if labels else None)
         finally:
             if progress is not None:
                 progress(1)

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from vidgen_tf.data.builtin import BUILTIN_DATASETS, make_builtin
-from vidgen_tf.data.folder import FolderScan, clip_span, scan_video_folder
+from vidgen_tf.data.folder import FolderScan, clip_span, list_some, scan_video_folder
 from vidgen_tf.data.video_io import read_video
 from vidgen_tf.errors import VideoReadError, VidgenError
 
@@ -130,9 +130,11 @@ def video_folder_dataset(
 
     Bad files never stop an epoch: the scan skips unreadable, empty, non-video and too-short
     files with one warning each and a summary, and a file that fails later while decoding is
-    dropped from the stream with one warning. A folder with no usable video raises
-    VidgenError: at the scan, or in the stream once every file has failed while decoding
-    (`pipeline_error` turns the TensorFlow error that carries it back into the VidgenError).
+    dropped from the stream with one warning. Videos that fitting into `size x size` crops
+    heavily or upscales (see `Framing`) are named in one more warning. A folder with no
+    usable video raises VidgenError: at the scan, or in the stream once every file has failed
+    while decoding (`pipeline_error` turns the TensorFlow error that carries it back into the
+    VidgenError).
 
     Returns:
         A tf.data.Dataset of dicts, channels-last float32 in [-1, 1]:
@@ -147,6 +149,14 @@ def video_folder_dataset(
     if scan is None:
         scan = scan_video_folder(root, labels=labels, captions=captions, min_frames=span)
     scan.require_usable()
+    misfits = scan.framing_warnings(size)
+    if misfits:
+        logger.warning(
+            "%d of %d videos in %s are cropped heavily or upscaled to %dx%d: %s; "
+            "`vidgen data inspect %s --size %d` lists them all", len(misfits),
+            len(scan.records), root, size, size,
+            list_some([f"{scan.relative(path)} ({text})" for path, text in misfits.items()], 5),
+            root, size)
     records = scan.records
     paths = tf.constant([r.path for r in records])
     table = tf.data.Dataset.from_tensor_slices({
@@ -234,6 +244,14 @@ def read_prepared_metadata(folder: str | os.PathLike) -> dict:
         raise VidgenError(f"{meta_path} is unreadable or not JSON: {exc}") from exc
 
 
+def _name_clips(indices: list[int], lengths: list[int], files: list[str] | None) -> str:
+    """The prepared clips at `indices`, as "walk/a.mp4 (4 frames), ..."."""
+    if not files:  # prepared by an older vidgen_tf, which did not record them
+        return ("their file names are not recorded in this folder's dataset.json; prepare it "
+                "again to have them named")
+    return list_some([f"{files[i]} ({lengths[i]} frames)" for i in indices])
+
+
 def tfrecord_dataset(
     folder: str | os.PathLike,
     *,
@@ -253,8 +271,9 @@ def tfrecord_dataset(
     """Clips from TFRecord shards written by `vidgen data prepare` (decode once, train fast).
 
     Same arguments and element structure as `video_folder_dataset`. `size` defaults to the
-    prepared size; another size is resized in the graph. Videos shorter than the clip span
-    were counted at prepare time and are filtered out here with one summary warning.
+    prepared size; another size is resized in the graph. Prepared videos shorter than the
+    clip span (a longer clip than `vidgen data prepare --frames` was told) are filtered out
+    here, with one warning that counts and names them.
     """
     meta = read_prepared_metadata(folder)
     span = clip_span(frames, stride)
@@ -263,15 +282,18 @@ def tfrecord_dataset(
     if labels and not meta.get("class_names"):
         raise VidgenError(f"{folder} was prepared without class subfolders, so it has no labels")
     lengths = meta.get("frames_per_clip", [])
-    too_short = sum(1 for n in lengths if n < span)
-    if too_short == len(lengths):
+    too_short = [i for i, n in enumerate(lengths) if n < span]
+    if len(too_short) == len(lengths):
         raise VidgenError(
             f"no clip in {folder} has the {span} frames a clip needs (frames={frames}, "
-            f"stride={stride}); the longest has {max(lengths, default=0)}"
+            f"stride={stride}); the longest has {max(lengths, default=0)}. Train with fewer "
+            f"frames, or prepare longer videos"
         )
     if too_short:
-        logger.warning("%d of %d prepared clips are shorter than %d frames and are skipped",
-                       too_short, len(lengths), span)
+        logger.warning("%d of %d prepared clips in %s are shorter than the %d frames a clip "
+                       "needs (frames=%d, stride=%d) and are skipped: %s", len(too_short),
+                       len(lengths), folder, span, frames, stride,
+                       _name_clips(too_short, lengths, meta.get("files")))
     shards = sorted(str(p) for p in Path(folder).glob("*.tfrecord"))
     if not shards:
         raise VidgenError(f"{folder} has {PREPARED_METADATA} but no .tfrecord shards")
