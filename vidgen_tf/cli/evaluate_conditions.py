@@ -48,12 +48,12 @@ def _open_generator(path: str):
     """The runtime's VideoGenerator of an export directory (tests put a fake here)."""
     from pathlib import Path
 
-    from vidgen_tf.cli.evaluate import _open_export
+    from vidgen_tf.cli.clip_sources import open_export
 
     if not (Path(path) / "manifest.json").is_file():
         raise VidgenError(f"{path} is not an export directory (no manifest.json); make one "
                           "with `vidgen export`")
-    return _open_export(path)
+    return open_export(path)
 
 
 def run_conditions(args) -> int:

@@ -1,5 +1,5 @@
-"""Video metrics: FVD with the Kinetics-400 I3D, per-frame SSIM, PSNR and MSE, and per-clip
-checks of generated `shapes` clips.
+"""Video metrics: FVD with the Kinetics-400 I3D and its real-vs-real reference, per-frame SSIM,
+PSNR and MSE, and per-clip checks of generated `shapes` clips.
 
 Importing this package never imports TensorFlow; the names below load on first use.
 """
@@ -11,6 +11,7 @@ _LAZY = {
     "i3d_logits": "vidgen_tf.metrics.fvd",
     "frechet_distance": "vidgen_tf.metrics.fvd",
     "frechet_video_distance": "vidgen_tf.metrics.fvd",
+    "fvd_reference": "vidgen_tf.metrics.fvd_reference",
     "FrameMetrics": "vidgen_tf.metrics.frames",
     "frame_metrics": "vidgen_tf.metrics.frames",
     "ssim_per_frame": "vidgen_tf.metrics.frames",

@@ -299,13 +299,21 @@ def _check_side(data, name: str) -> None:
 
 
 def bias_note(num_real: int, num_fake: int) -> str | None:
-    """Why an FVD from fewer than 256 clips on either side is biased, or None."""
-    fewest = min(num_real, num_fake)
-    if fewest >= FVD_MIN_UNBIASED_CLIPS:
+    """Why an FVD from fewer than 256 clips on either side is biased, or None.
+
+    The note names each side's count. The bias grows with 1/num_real + 1/num_fake (the mean
+    term alone is off by tr(S_real)/num_real + tr(S_fake)/num_fake), so the smaller side
+    dominates it, and only FVDs from the same counts on each side compare.
+    """
+    if min(num_real, num_fake) >= FVD_MIN_UNBIASED_CLIPS:
         return None
-    return (f"FVD from {fewest} clips per side is biased upwards (the usual setup is 2048 "
-            f"clips, at least {FVD_MIN_UNBIASED_CLIPS}); compare it only with FVDs computed "
-            f"from the same number of clips")
+    usual = f"the usual setup is 2048 clips per side, at least {FVD_MIN_UNBIASED_CLIPS}"
+    if num_real == num_fake:
+        return (f"FVD from {num_real} clips per side is biased upwards ({usual}); compare it "
+                f"only with FVDs computed from the same number of clips")
+    return (f"FVD from {num_fake} fake and {num_real} real clips is biased upwards, mostly by "
+            f"the smaller side ({usual}); compare it only with FVDs computed from the same "
+            f"counts on each side")
 
 
 def warn_if_biased(num_real: int, num_fake: int) -> str | None:
