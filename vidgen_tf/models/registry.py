@@ -62,8 +62,8 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
            summary="MoCoGAN: content and motion codes, image and video discriminators",
            default_preset="recommended", preset_notes=(
                ("recommended", "the default: the best recipe found here (hinge loss, "
-                               "spectral norm, global heads, generator EMA); 64x64x16, set "
-                               "--size and --frames"),
+                               "spectral norm, global heads, generator EMA); 64x64x16 at 16 "
+                               "filters, set --size and --frames"),
                ("paper_64", "Tulyakov et al. 2018 as published: BCE, BatchNorm "
                             "discriminators, 64x64x16 (for fidelity to the paper)"),
                ("paper_64_conditional", "paper_64 with the category code (6 classes; "
@@ -72,7 +72,7 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                              "patch heads"),
                ("shapes_64_ttur", "shapes_64 with discriminators learning 3x faster"),
                ("shapes_32", "the shipped export/mocogan_shapes and conditional exports: "
-                             "32x32, the recommended recipe at 16 filters"),
+                             "the recommended recipe at 32x32"),
                ("demo_32", "`vidgen demo`: recognisable shapes in about 1000 steps"),
                ("tiny", "tests and smoke runs (8 frames of 16x16)"))),
 )}
