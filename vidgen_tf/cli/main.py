@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import gc
 import importlib
 import logging
 import os
@@ -102,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         if sys.unraisablehook is _ignore:
-            gc.collect()  # the half-built objects of the interrupted frames, quietly
+            # No gc.collect() here: collecting an interrupted tf.data pipeline can wait on its
+            # threads (a terminated training run once hung after its report).
             sys.unraisablehook = unraisable_hook
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

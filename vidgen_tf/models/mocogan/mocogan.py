@@ -117,6 +117,9 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
         generator_ema: float in [0, 1), default 0. With a value > 0 (e.g. 0.999) the default
             generator optimizer keeps an exponential moving average of the generator's
             weights with this decay; samples and exports use it (`averaged_generator`).
+        generator_ema_warmup: bool, default False. Warm the average up (`WarmupEMAAdamW`):
+            decay min(generator_ema, (1 + t) / (10 + t)) at step t, so that a short run's
+            samples are not dominated by the random initial weights.
         seed: int, default 0. Seed of the noise, labels and frame picks drawn in `train_step`.
 
     `fit` data: batches of real video `(batch, frames, size, size, 3)` in [-1, 1], or dicts
@@ -149,7 +152,8 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
                  generator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  discriminator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  adam_betas: tuple[float, float] = DEFAULT_BETAS, generator_ema: float = 0.0,
-                 conditions=(), condition_dim: int = 32, vocabulary: list | None = None,
+                 generator_ema_warmup: bool = False, conditions=(), condition_dim: int = 32,
+                 vocabulary: list | None = None,
                  max_tokens: int = 0, first_frame_weight: float = 10.0,
                  image_aux_heads: bool = True, mismatch_weight: float = 0.5, seed: int = 0,
                  **kwargs):
@@ -219,6 +223,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
         self.discriminator_learning_rate = discriminator_learning_rate
         self.adam_betas = tuple(adam_betas)
         self.generator_ema = generator_ema
+        self.generator_ema_warmup = bool(generator_ema_warmup)
         self.conditions = g.conditions
         self.condition_dim = g.condition_dim
         self.vocabulary = vocabulary
@@ -247,7 +252,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
         # The paper's Adam, weight decay 1e-5.
         ema = self.generator_ema if name == "generator_optimizer" else 0.0
         return default_adam(weight_decay=1e-5, learning_rate=rate, betas=self.adam_betas,
-                            ema_decay=ema)
+                            ema_decay=ema, ema_warmup=self.generator_ema_warmup)
 
     def build(self, input_shape=None):
         self.generator.build()
@@ -382,7 +387,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             generator_learning_rate=self.generator_learning_rate,
             discriminator_learning_rate=self.discriminator_learning_rate,
             adam_betas=list(self.adam_betas), generator_ema=self.generator_ema,
-            conditions=list(self.conditions), condition_dim=self.condition_dim,
+            generator_ema_warmup=self.generator_ema_warmup, conditions=list(self.conditions), condition_dim=self.condition_dim,
             vocabulary=self.vocabulary, max_tokens=self.max_tokens,
             first_frame_weight=self.first_frame_weight, image_aux_heads=self.image_aux_heads,
             mismatch_weight=self.mismatch_weight,

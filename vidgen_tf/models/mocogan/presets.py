@@ -18,7 +18,7 @@ _PAPER = {"frames": 16, "size": 64, "content_dim": 50, "motion_dim": 10, "noise_
 # normalization and a minibatch standard deviation channel in both discriminators, one logit
 # per frame and per clip, and samples from a moving average of the generator.
 _RECOMMENDED = {"minibatch_std": True, "spectral_norm": True, "discriminator_head": "global",
-                "generator_ema": 0.999, "loss": "hinge"}
+                "generator_ema": 0.999, "generator_ema_warmup": True, "loss": "hinge"}
 
 MOCOGAN_PRESETS: dict[str, dict] = {
     # The default of a new run: the recipe above at 64x64x16, at a quarter of the paper's
@@ -63,7 +63,8 @@ MOCOGAN_PRESETS: dict[str, dict] = {
     # and these settings separate shapes in their own colours (docs/training.md).
     "demo_32": {**_PAPER, "size": 32, "base_filters": 16, "image_batch_size": 32,
                 "batch_size": 16, "minibatch_std": True, "spectral_norm": True,
-                "discriminator_head": "global", "generator_ema": 0.99, "loss": "hinge",
+                "discriminator_head": "global", "generator_ema": 0.99,
+                "generator_ema_warmup": True, "loss": "hinge",
                 "generator_learning_rate": 5e-4, "discriminator_learning_rate": 1e-3,
                 "adam_betas": (0.0, 0.99)},
     # For tests and smoke runs.
