@@ -48,7 +48,11 @@ def test_manifest_describes_inputs_output_provenance_and_parity(tiny_conditional
     assert graph["outputs"] == {"video": ["batch", "frames", 16, 16, 3]}
     assert manifest["sampler"] == {"name": "single_pass",
                                    "params": {"graph": "generator", "output": "video"}}
-    assert manifest["sampling"]["rng"] == "numpy.random.default_rng(seed)"
+    sampling = manifest["sampling"]
+    assert sampling["generator"] == "numpy.random.default_rng(seed)"
+    assert sampling["order"] == ["content", "label", "motion"]
+    assert sampling["draws"]["label"]["code"] == "rng.integers(0, 12, size=(num,)).astype('int32')"
+    assert sampling["defaults"] == {"frames": 8}
     assert manifest["provenance"]["epochs"] == 1
     assert manifest["provenance"]["train_config"]["steps_per_epoch"] == 2
     parity = manifest["parity"]["graphs"]["generator"]

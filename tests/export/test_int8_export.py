@@ -8,6 +8,7 @@ import numpy as np
 import onnx
 import pytest
 
+from tests.export.test_onnx_dims import assert_axes_named_as_the_manifest
 from vidgen_tf.export.generator_export import export_generator
 from vidgen_tf.models.dcgan3d import VideoDCGAN
 from vidgen_tf.models.mocogan import MoCoGANGenerator
@@ -19,6 +20,8 @@ def _export_both(tmp_path, model):
     dirs = {"saved_models_dir": tmp_path / "s", "export_dir": tmp_path / "e"}
     export_generator(tmp_path / "m.keras", "f32", **dirs)
     manifest = export_generator(tmp_path / "m.keras", "q", quantize="int8", **dirs)
+    for name in ("f32", "q"):  # the int8 graph is rebuilt, and still names its axes
+        assert_axes_named_as_the_manifest(tmp_path / "e" / name)
     f32 = VideoGenerator(tmp_path / "e" / "f32").generate(8, seed=3).astype(np.int16)
     q = VideoGenerator(tmp_path / "e" / "q").generate(8, seed=3).astype(np.int16)
     return manifest, f32, q

@@ -155,10 +155,13 @@ def test_a_label_means_one_class_by_name_or_by_hash_index(tiny_label_export):
 
 
 def test_a_given_label_replaces_the_drawn_one_and_keeps_the_noise(label_gen):
-    # Guards the manifest's "sampling" contract ("categorical: drawn even when labels are
-    # given (which then replace the draw)"): giving the label the seed would have drawn
+    # Guards the manifest's "sampling" contract (the label is drawn in "order" even when it
+    # is given, which then replaces the draw): giving the label the seed would have drawn
     # changes nothing, so an app that follows the manifest draws the same noise.
-    assert "drawn even when labels are given" in label_gen.manifest["sampling"]["categorical"]
+    sampling = label_gen.manifest["sampling"]
+    assert sampling["order"] == ["content", "label", "motion"]
+    assert sampling["conditions"]["label"]["drawn"] is True
+    assert "still drawn" in sampling["conditions"]["label"]["how"]
     drawn = label_gen.noise(2, seed=1)
     given = label_gen.noise(2, seed=1, label=list(drawn["label"]))
     np.testing.assert_array_equal(given["motion"], drawn["motion"])

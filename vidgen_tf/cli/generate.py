@@ -20,6 +20,9 @@ OUTPUT_FORMATS = (".mp4", ".gif", ".npy")
 MAX_NUM = 10_000
 # A 32x32 grid at scale 8 is still a small file; beyond that, nothing gains.
 MAX_SCALE = 8
+# --scale auto enlarges what is written (the grid, or one video) until its shorter side has
+# this many pixels: a 32x32 model's 4x4 grid (138 px) is hard to see at 1x on a screen.
+AUTO_SCALE_SIDE = 256
 # Peak memory while writing .mp4/.gif, in units of the (scaled) grid: x264's lookahead and
 # FFmpeg's palettegen hold every frame again. Measured 2.9x-3.6x (peak RSS, 16-frame 32x32
 # model, --num 64/144 at --scale 4/8), rounded up.
@@ -53,9 +56,13 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     generate.add_argument("--provider", default=None,
                           help="onnxruntime provider, e.g. CPUExecutionProvider (default: CUDA "
                                "when it loads, else CPU)")
-    generate.add_argument("--scale", type=int, default=1,
-                          help="enlarge every pixel to SCALE x SCALE in .mp4/.gif output, for "
-                               "viewing small models (default 1; .npy is never scaled)")
+    generate.add_argument("--scale", default="auto", metavar="SCALE",
+                          help="enlarge every pixel to SCALE x SCALE in .mp4/.gif output "
+                               f"(an integer from 1 to {MAX_SCALE}). Default auto: the smallest "
+                               "integer that makes the grid (or the one video) at least "
+                               f"{AUTO_SCALE_SIDE} px on its shorter side, at most "
+                               f"{MAX_SCALE}; 1 when it already is (a 32x32 model: a 16-video "
+                               "grid at 2, one video at 8). .npy is never scaled")
     generate.add_argument("--out", required=True, help="output file: .mp4, .gif or .npy")
     generate.set_defaults(run=run_generate)
 
@@ -68,8 +75,7 @@ def run_generate(args) -> int:
         raise VidgenError(f"--out must end in {', '.join(OUTPUT_FORMATS)}; received {args.out}")
     if not 1 <= args.num <= MAX_NUM:
         raise VidgenError(f"--num must be between 1 and {MAX_NUM}; received {args.num}")
-    if not 1 <= args.scale <= MAX_SCALE:
-        raise VidgenError(f"--scale must be between 1 and {MAX_SCALE}; received {args.scale}")
+    scale = _parse_scale(args.scale)
     if args.fps is not None and not 0 < args.fps < math.inf:
         raise VidgenError(f"--fps must be a positive number; received {args.fps:g}")
     video_out = out.suffix.lower() != ".npy"
@@ -82,7 +88,10 @@ def run_generate(args) -> int:
     if video_out:
         if args.fps is None:
             _check_manifest_fps(generator.fps, out.suffix, args.path)
-        _check_write_memory(args, generator)
+        height, width = _written_size(args.num, generator)
+        if scale is None:
+            scale = auto_scale(height, width)
+        _check_write_memory(args, generator, scale)
     prompt = args.prompt
     if prompt is not None:  # one prompt for all, or several taken in turn
         prompt = prompt[0] if len(prompt) == 1 else [prompt[i % len(prompt)]
@@ -113,16 +122,54 @@ def run_generate(args) -> int:
             from vidgen_tf.data.video_io import write_video
 
             grid = video_grid(videos) if len(videos) > 1 else videos[0]
-            if args.scale > 1:  # nearest neighbour: (T, H, W, 3) -> (T, H*s, W*s, 3)
-                grid = grid.repeat(args.scale, axis=1).repeat(args.scale, axis=2)
+            if scale > 1:  # nearest neighbour: (T, H, W, 3) -> (T, H*s, W*s, 3)
+                grid = grid.repeat(scale, axis=1).repeat(scale, axis=2)
             write_video(out, grid, fps=args.fps if args.fps is not None else generator.fps,
                         metadata=metadata)
     except OSError as exc:  # a full disk, a folder that changed meanwhile, ...
         raise VidgenError(f"cannot write {out}: {exc.strerror or exc}") from exc
     count, frames = len(videos), videos.shape[1]
+    shown = ""
+    if video_out:
+        size = f"{grid.shape[2]}x{grid.shape[1]}"
+        shown = (f", as a {size} grid" if count > 1 else f", written {size}") + f" at scale {scale}"
+        if args.scale == "auto":
+            shown += " (auto; --scale 1 for the raw size)" if scale > 1 else " (auto)"
     print(f"wrote {out}: {count} video{'s' * (count != 1)} of {frames} frame{'s' * (frames != 1)} "
-          f"{videos.shape[2]}x{videos.shape[3]} (seed {seed}, {generator.providers[0]})")
+          f"{videos.shape[2]}x{videos.shape[3]}{shown} (seed {seed}, {generator.providers[0]})")
     return 0
+
+
+def _parse_scale(value: str) -> int | None:
+    """--scale: an integer in [1, MAX_SCALE], or None for auto."""
+    if value == "auto":
+        return None
+    try:
+        scale = int(value)
+    except ValueError:
+        scale = None
+    if scale is None or not 1 <= scale <= MAX_SCALE:
+        raise VidgenError(f"--scale must be between 1 and {MAX_SCALE}, or auto; received "
+                          f"{value}")
+    return scale
+
+
+def auto_scale(height: int, width: int) -> int:
+    """The smallest integer scale that makes a height x width picture at least
+    AUTO_SCALE_SIDE pixels on its shorter side, capped at MAX_SCALE (1 when it already is)."""
+    return max(1, min(MAX_SCALE, math.ceil(AUTO_SCALE_SIDE / min(height, width))))
+
+
+def _written_size(num: int, generator) -> tuple[int, int]:
+    """(height, width) of what an .mp4/.gif holds before scaling: the grid of `num` videos,
+    or one video as it is."""
+    video = generator.manifest["video"]
+    height, width = video["height"], video["width"]
+    if num > 1:
+        from vidgen_tf.data.grid import grid_size
+
+        _, height, width = grid_size(num, height, width)
+    return height, width
 
 
 def _check_manifest_fps(fps: float, ext: str, export: str) -> None:
@@ -134,24 +181,20 @@ def _check_manifest_fps(fps: float, ext: str, export: str) -> None:
                           "write another format")
 
 
-def _check_write_memory(args, generator) -> None:
-    """Refuse an .mp4/.gif whose grid, enlarged by --scale, would not fit in memory: check it
+def _check_write_memory(args, generator, scale: int) -> None:
+    """Refuse an .mp4/.gif whose grid, enlarged by `scale`, would not fit in memory: check it
     before any video is generated."""
     frames = args.frames or generator.frames
     if frames > generator.max_frames:
         return  # generate() refuses this --frames with its own message
     video = generator.manifest["video"]
-    height, width = video["height"], video["width"]
-    if args.num > 1:  # written as a grid (one video is written as it is)
-        from vidgen_tf.data.grid import grid_size
-
-        _, height, width = grid_size(args.num, height, width)
-    height, width = height * args.scale, width * args.scale
+    height, width = _written_size(args.num, generator)
+    height, width = height * scale, width * scale
     grid_bytes = frames * height * width * 3
     videos_bytes = args.num * frames * video["height"] * video["width"] * video["channels"]
     needed = videos_bytes + WRITE_MEMORY_FACTOR * grid_bytes
     if needed > MAX_RESULT_BYTES:
-        raise VidgenError(f"--num {args.num} --scale {args.scale} makes a {width}x{height} grid "
+        raise VidgenError(f"--num {args.num} --scale {scale} makes a {width}x{height} grid "
                           f"of {frames} frames, which needs about {needed / 2**30:.1f} GiB of "
                           f"memory to write as {args.out}; the limit is "
                           f"{MAX_RESULT_BYTES / 2**30:.0f} GiB: lower --num, --scale or "

@@ -33,6 +33,7 @@ from vidgen_tf.export.onnx_convert import (
     GRAPH_CANDIDATES,
     ExportError,
     convert_onnx,
+    name_dims_in_file,
     rewrite_onnx,
 )
 from vidgen_tf.export.parity import PARITY_TOLERANCE, verify_end_to_end, verify_graph
@@ -91,6 +92,9 @@ def export_generator(source: str | os.PathLike, name: str, *,
             convert_onnx(serve, signature, opset, onnx_path)
         examples = [example_inputs(spec, 2, seed=0), example_inputs(spec, 1, seed=0)]
         graph_info = rewrite_onnx(onnx_path, examples, for_int8=bool(quantize), grus=grus)
+        # "batch", "frames", "tokens" rather than tf2onnx's "unk__139" in the graph's shapes
+        io_shapes = _graph_shapes(spec, "generator")
+        name_dims_in_file(onnx_path, io_shapes)
         parity = verify_graph(spec, "generator", saved_tmp, onnx_path)
         end_to_end = verify_end_to_end(spec, {"generator": onnx_path})
         precision = "float32"
@@ -99,6 +103,7 @@ def export_generator(source: str | os.PathLike, name: str, *,
 
             parity["float32_onnx_sha256"] = file_sha256(onnx_path)
             parity.update(quantize_int8(generator, onnx_path))
+            name_dims_in_file(onnx_path, io_shapes)  # the int8 graph is rebuilt
             precision = quantize
         for asset, content in spec.assets.items():
             (export_tmp / asset).write_text(json.dumps(content, indent=1))
@@ -126,3 +131,10 @@ def _save_savedmodel(generator, serve, path: Path) -> None:
     module.generator = generator  # tracks the variables
     module.serve = serve
     tf.saved_model.save(module, str(path), signatures={"serving_default": serve})
+
+
+def _graph_shapes(spec, graph: str) -> dict[str, list]:
+    """{input or output name: shape with "batch" and named dimensions} of one graph, as the
+    manifest's "graphs" lists them."""
+    shapes = {n: ["batch", *spec.inputs[n]["shape"]] for n in spec.graphs[graph].inputs}
+    return {**shapes, **spec.graphs[graph].outputs}

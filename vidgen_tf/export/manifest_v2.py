@@ -12,10 +12,10 @@ from vidgen_tf.runtime.manifest import (
     FORMAT,
     FORMAT_VERSION,
     OUTPUT_LAYOUT,
-    SAMPLING,
     check_manifest,
     file_sha256,
 )
+from vidgen_tf.runtime.sampling import sampling_spec
 
 DEFAULT_FPS = 8.0
 
@@ -64,7 +64,7 @@ def build_manifest(name: str, spec: ExportSpec, generator, trainer, provenance: 
         "inputs": spec.inputs,
         "graphs": graphs,
         "sampler": spec.sampler,
-        "sampling": SAMPLING,
+        "sampling": sampling_spec(spec.inputs, spec.dims),
         "assets": assets,
         "conditioning": conditioning,
         "output": {"name": output, "graph": spec.sampler["params"].get("graph", "generator"),

@@ -1,5 +1,6 @@
 """Convert a graph to ONNX with tf2onnx, then make it fast: the GRU splice, BatchNorm folding
-and the fastest of three equivalent forms of the upsampling layers on this machine."""
+and the fastest of three equivalent forms of the upsampling layers on this machine; and name
+its dynamic axes as the manifest does."""
 
 from __future__ import annotations
 
@@ -96,4 +97,41 @@ def _seconds_per_video(model, noise: dict) -> float:
     return statistics.median(times)
 
 
+def name_dims(model, shapes: dict[str, list]) -> int:
+    """Name the dynamic axes of a graph's inputs and outputs as the manifest does ("batch",
+    "frames", "tokens") in place of tf2onnx's "unk__N"; returns how many were renamed.
 
+    Args:
+        model: an onnx ModelProto, changed in place.
+        shapes: {input or output name: its manifest shape, e.g. ["batch", "frames", 10]}.
+
+    Only the names change (`dim_param`, which onnxruntime shows as the shape of
+    `session.get_inputs()`): an axis with a fixed size keeps it, and the computation is the
+    same. Axes that share a name must agree at run time, which the manifest's names promise.
+    """
+    renamed = 0
+    for value in [*model.graph.input, *model.graph.output]:
+        declared = shapes.get(value.name)
+        if declared is None:
+            continue
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) != len(declared):
+            raise ExportError(f"the ONNX graph's {value.name!r} has {len(dims)} axes but the "
+                              f"manifest shape {declared} has {len(declared)}")
+        for dim, name in zip(dims, declared, strict=True):
+            if isinstance(name, str) and not dim.HasField("dim_value") and (
+                    dim.dim_param != name):
+                dim.dim_param = name
+                renamed += 1
+    return renamed
+
+
+def name_dims_in_file(path: Path, shapes: dict[str, list]) -> int:
+    """`name_dims` on an ONNX file, rewritten only when a name changed."""
+    import onnx
+
+    model = onnx.load(str(path))
+    renamed = name_dims(model, shapes)
+    if renamed:
+        onnx.save(model, str(path))
+    return renamed

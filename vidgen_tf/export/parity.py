@@ -20,7 +20,7 @@ PARITY_TOLERANCE = 1e-4
 PARITY_BATCH = 4
 
 
-def _lengths(spec: ExportSpec) -> list[int | None]:
+def check_lengths(spec: ExportSpec) -> list[int | None]:
     bounds = spec.dims["frames"]
     if bounds["min"] == bounds["max"]:
         return [None]
@@ -49,7 +49,7 @@ def verify_graph(spec: ExportSpec, graph: str, saved_model_dir: Path, onnx_path:
     serving = tf.saved_model.load(str(saved_model_dir)).signatures[_signature_name(graph)]
     graph_spec = spec.graphs[graph]
     output = next(iter(graph_spec.outputs))
-    lengths = _lengths(spec)
+    lengths = check_lengths(spec)
     worst = {"savedmodel": 0.0, "onnxruntime": 0.0}
     for seed, frames in enumerate(lengths):
         feeds = example_inputs(spec, PARITY_BATCH, seed=seed, frames=frames)

@@ -13,7 +13,9 @@ checks. Numpy and the standard library only: the exporter writes it, the runtime
 - "graphs": each graph's file, sha256 and named inputs and outputs;
 - "sampler": the numpy sampler (`vidgen_tf.runtime.samplers`) that drives the graphs, and
   its parameters;
-- "sampling": how the noise is drawn from a seed, so another app can repeat it;
+- "sampling": how the inputs are drawn from a seed, as data (`vidgen_tf.runtime.sampling`):
+  the generator, the draw order, each draw's numpy call, size and dtype, so that another app
+  repeats a seed's videos bit for bit;
 - "assets": other files (a tokenizer vocabulary) with their sha256;
 - "parity": the figures the export was checked to, and "provenance".
 
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from vidgen_tf.data.video_io import FPS_RANGES
 from vidgen_tf.errors import VidgenError
+from vidgen_tf.runtime.sampling import read_sampling
 
 FORMAT = "vidgen_tf.export"
 FORMAT_VERSION = 2
@@ -49,20 +52,6 @@ MAX_FRAMES_FACTOR = 16
 # onnxruntime's names of the tensor types in `_DTYPES`.
 _ONNX_TYPES = {"tensor(float16)": "float16", "tensor(float)": "float32",
                "tensor(double)": "float64", "tensor(int32)": "int32", "tensor(int64)": "int64"}
-# How the runtime draws noise from a seed; written into every manifest.
-SAMPLING = {
-    "rng": "numpy.random.default_rng(seed)",
-    "order": "the inputs that have a 'distribution', in sorted name order, each drawn for "
-             "the whole batch at once",
-    "normal": "rng.standard_normal((num, *shape)).astype(dtype)",
-    "uniform": "rng.uniform(-1.0, 1.0, (num, *shape)).astype(dtype)",
-    "categorical": "rng.integers(num_classes, size=num).astype(dtype), drawn even when "
-                   "labels are given (which then replace the draw)",
-    "dims": "a named dimension in a shape takes its requested value ('frames': the clip "
-            "length, default dims.frames.default)",
-    "batches": "videos are generated in batches of any size; the draws are made for all "
-               "num videos first, so the batch size does not change them",
-}
 
 
 class ManifestError(VidgenError):
@@ -99,8 +88,10 @@ def load_manifest(export_dir: str | Path) -> dict:
 
 
 def check_manifest(manifest, where: str | Path = MANIFEST_NAME) -> dict:
-    """The manifest as version 2 (upgraded from version 1); ManifestError naming the first
-    missing or malformed field."""
+    """The manifest as version 2 (upgraded from version 1), with its "sampling" as the
+    structured field (`vidgen_tf.runtime.sampling.read_sampling`); ManifestError naming the
+    first missing or malformed field. Whether "sampling" states the draws of the inputs is
+    checked by `sampling.check_sampling`, after the graphs (`check_graph_io`)."""
 
     def fail(message: str):
         raise ManifestError(f"{where}: {message}; re-run `vidgen export`")
@@ -119,7 +110,7 @@ def check_manifest(manifest, where: str | Path = MANIFEST_NAME) -> dict:
         check_v1(manifest, fail)
         manifest = upgrade_v1(manifest)
     _check_v2(manifest, fail)
-    return manifest
+    return {**manifest, "sampling": read_sampling(manifest, fail)}
 
 
 # --------------------------------------------------------------------------- version 2

@@ -11,7 +11,6 @@ from vidgen_tf.runtime.manifest import (
     FORMAT,
     MAX_FRAMES_FACTOR,
     ONNX_NAME,
-    SAMPLING,
     _check_fps,
     _is_int,
     _plain_name,
@@ -108,7 +107,7 @@ def upgrade_v1(manifest: dict) -> dict:
         "inputs": inputs,
         "graphs": {"generator": graph},
         "sampler": {"name": "single_pass", "params": {"graph": "generator", "output": out}},
-        "sampling": SAMPLING,
+        "sampling": m.get("sampling"),  # checked (or filled in) by check_manifest
         "assets": {},
         "output": {**m["output"], "graph": "generator"},
         "parity": m.get("parity", {}),

@@ -17,6 +17,7 @@ import numpy as np
 from vidgen_tf.data.pixels import float_to_uint8
 from vidgen_tf.noise import sample_noise
 from vidgen_tf.runtime.manifest import (
+    MANIFEST_NAME,
     MAX_FRAMES_FACTOR,
     ManifestError,
     check_files,
@@ -26,6 +27,7 @@ from vidgen_tf.runtime.manifest import (
     load_manifest,
 )
 from vidgen_tf.runtime.samplers import get_sampler, session_graph
+from vidgen_tf.runtime.sampling import check_sampling
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,24 @@ class VideoGenerator:
     video on any machine; the result equals the Keras networks' on the same inputs, within
     uint8 rounding. Conditions (a label, a prompt, a first frame) are checked against what
     the manifest says the export takes.
+
+    Sampling, which the manifest's "sampling" field states as data for apps that run the
+    ONNX graph themselves (`vidgen_tf.runtime.sampling`):
+
+    1. one `numpy.random.default_rng(seed)` per call of `generate` (or `iter_generate`,
+       `inputs`, `noise`), shared by its `num` videos;
+    2. the inputs that have a distribution, in sorted name order (`sampling["order"]`), each
+       drawn for all `num` videos at once: `rng.standard_normal((num, *shape))`,
+       `rng.uniform(-1.0, 1.0, (num, *shape))` or `rng.integers(0, num_classes,
+       size=(num,))`, in numpy's float64 / int64, then cast to the input's dtype; a named
+       axis "frames" is the clip length asked for;
+    3. a given label replaces its draw, which is still made, so later draws do not move;
+       prompts and first frames are given, never drawn;
+    4. the graph runs on consecutive slices of `batch_size` videos.
+
+    So the batch size does not change the draws, but `num` does: each input is drawn for all
+    videos before the next, and video 0 of `generate(4, seed=0)` is not `generate(1,
+    seed=0)`. The same num, seed, frames and conditions always give the same videos.
 
     Args:
         path: an export directory holding `manifest.json` and the files it lists.
@@ -87,6 +107,7 @@ class VideoGenerator:
             check_graph_io(self.manifest, name, session.get_inputs(), session.get_outputs(),
                            model_path)
             self.sessions[name] = session
+        check_sampling(self.manifest, self._manifest_error)  # what it states is what we draw
         self.session = next(iter(self.sessions.values()))
         self.providers = self.session.get_providers()
         self.output_name = self.manifest["output"]["name"]
@@ -213,7 +234,8 @@ class VideoGenerator:
 
         Args:
             num: videos to generate (>= 1).
-            seed: numpy seed of the noise (an integer >= 0); None draws fresh noise.
+            seed: numpy seed of the noise (an integer >= 0); None draws fresh noise. See
+                the class docstring (and the manifest's "sampling") for how it is used.
             label: class id (or name, or one per video) for a model that takes a label;
                 None draws labels uniformly.
             prompt: a text prompt (or one per video) for a model that takes text.
@@ -242,6 +264,9 @@ class VideoGenerator:
             actions=actions, source=source, **sampler_params)), axis=0)
 
     # ------------------------------------------------------------------ checks
+
+    def _manifest_error(self, message: str):
+        raise ManifestError(f"{self.path / MANIFEST_NAME}: {message}; re-run `vidgen export`")
 
     def _check_num(self, num) -> int:
         if not _is_int(num) or num < 1:
