@@ -23,6 +23,7 @@ from vidgen_tf.models.mocogan.mocogan_draws import MoCoGANDraws
 from vidgen_tf.models.mocogan.mocogan_generator import MoCoGANGenerator
 from vidgen_tf.models.mocogan.mocogan_image_discriminator import MoCoGANImageDiscriminator
 from vidgen_tf.models.mocogan.mocogan_video_discriminator import MoCoGANVideoDiscriminator
+from vidgen_tf.training.diff_augment import check_policy
 from vidgen_tf.training.gan_trainer import (
     DEFAULT_BETAS,
     DEFAULT_LEARNING_RATE,
@@ -106,6 +107,11 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             discriminators are built here: one logit per patch, or one per frame and per clip
             (see `MoCoGANImageDiscriminator`; "global" is what sparse data such as the
             built-in shapes needs).
+        diff_augment: str, default "". DiffAugment's policy (Zhao et al. 2020): any of
+            "color", "translation", "cutout", comma-separated. Every input of both
+            discriminators, real and generated, in their steps and the generator's, is
+            augmented with fresh draws (one transform per clip, for all of its frames), so
+            that the discriminators cannot memorise a small dataset. "" disables it.
         r1_weight: float >= 0, default 0. gamma of the R1 penalty (Mescheder et al. 2018):
             both discriminator losses add gamma / 2 times the mean squared norm of their
             gradient on real inputs. 0 disables it.
@@ -148,7 +154,8 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
                  image_batch_size: int = 10, category_weight: float = 1.0,
                  gp_weight: float = 10.0, noise_sigma: float = 0.0, minibatch_std: bool = False,
                  spectral_norm: bool = False, discriminator_filters: int | None = None,
-                 discriminator_head: str = "patch", r1_weight: float = 0.0,
+                 discriminator_head: str = "patch", diff_augment: str = "",
+                 r1_weight: float = 0.0,
                  generator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  discriminator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  adam_betas: tuple[float, float] = DEFAULT_BETAS, generator_ema: float = 0.0,
@@ -165,6 +172,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
                         category_weight=category_weight, first_frame_weight=first_frame_weight,
                         mismatch_weight=mismatch_weight)
         conditions = check_conditions(conditions, "MoCoGAN")
+        self._augment_policy = check_policy(diff_augment, "MoCoGAN")
         vocabulary = list(vocabulary) if vocabulary else None
         if "text" in conditions and (not vocabulary or max_tokens < 1):
             raise ValueError("the text condition needs the tokenizer's vocabulary and "
@@ -218,6 +226,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
         self.spectral_norm = spectral_norm
         self.discriminator_filters = discriminator_filters
         self.discriminator_head = discriminator_head
+        self.diff_augment = diff_augment
         self.r1_weight = r1_weight
         self.generator_learning_rate = generator_learning_rate
         self.discriminator_learning_rate = discriminator_learning_rate
@@ -383,11 +392,13 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             category_weight=self.category_weight, gp_weight=self.gp_weight,
             noise_sigma=self.noise_sigma, minibatch_std=self.minibatch_std,
             spectral_norm=self.spectral_norm, discriminator_filters=self.discriminator_filters,
-            discriminator_head=self.discriminator_head, r1_weight=self.r1_weight,
+            discriminator_head=self.discriminator_head, diff_augment=self.diff_augment,
+            r1_weight=self.r1_weight,
             generator_learning_rate=self.generator_learning_rate,
             discriminator_learning_rate=self.discriminator_learning_rate,
             adam_betas=list(self.adam_betas), generator_ema=self.generator_ema,
-            generator_ema_warmup=self.generator_ema_warmup, conditions=list(self.conditions), condition_dim=self.condition_dim,
+            generator_ema_warmup=self.generator_ema_warmup, conditions=list(self.conditions),
+            condition_dim=self.condition_dim,
             vocabulary=self.vocabulary, max_tokens=self.max_tokens,
             first_frame_weight=self.first_frame_weight, image_aux_heads=self.image_aux_heads,
             mismatch_weight=self.mismatch_weight,

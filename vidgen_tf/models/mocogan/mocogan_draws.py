@@ -7,7 +7,11 @@ import tensorflow as tf
 from keras import ops
 
 from vidgen_tf.losses import gradient_penalty
+from vidgen_tf.training.diff_augment import diff_augment
 from vidgen_tf.training.gan_trainer import replica_id
+
+# Added to a `_noisy` salt for its augmentation draws, so they differ from its noise draws.
+_AUGMENT_SALT = 1000
 
 
 class MoCoGANDraws:
@@ -53,7 +57,9 @@ class MoCoGANDraws:
         return frames, flat // shape[1]
 
     def _noisy(self, x, salt: int, step):
-        """`x` plus N(0, noise_sigma^2) noise (drawn per step and replica), or `x` itself."""
+        """What a discriminator is shown of `x`: augmented by `diff_augment` (drawn per step
+        and replica), plus N(0, noise_sigma^2) noise; or `x` itself."""
+        x = diff_augment(x, self._augment_policy, self._seed(salt + _AUGMENT_SALT, step))
         if not self.noise_sigma:
             return x
         noise = tf.random.stateless_normal(ops.shape(x), self._seed(salt, step), dtype=x.dtype)
