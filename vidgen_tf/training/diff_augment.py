@@ -99,10 +99,10 @@ def _translation(x, seed):
     height_axis = x.shape.rank - 3
     batch = tf.shape(x)[0]
     seeds = tf.random.experimental.stateless_split(seed, num=2)
-    for axis, axis_seed in zip((height_axis, height_axis + 1), seeds, strict=True):
+    for i, axis in enumerate((height_axis, height_axis + 1)):
         reach = tf.cast(tf.cast(tf.shape(x)[axis], tf.float32) * TRANSLATION_RATIO + 0.5,
                         tf.int32)
-        shift = tf.random.stateless_uniform([batch], axis_seed, -reach, reach + 1, tf.int32)
+        shift = tf.random.stateless_uniform([batch], seeds[i], -reach, reach + 1, tf.int32)
         x = _shift_axis(x, shift, axis)
     return x
 
@@ -112,10 +112,10 @@ def _cutout(x, seed):
     batch = tf.shape(x)[0]
     seeds = tf.random.experimental.stateless_split(seed, num=2)
     keep = None
-    for axis, axis_seed in zip((height_axis, height_axis + 1), seeds, strict=True):
+    for i, axis in enumerate((height_axis, height_axis + 1)):
         length = tf.shape(x)[axis]
         half = tf.cast(tf.cast(length, tf.float32) * CUTOUT_RATIO / 2 + 0.5, tf.int32)
-        centre = tf.random.stateless_uniform([batch], axis_seed, 0, length, tf.int32)
+        centre = tf.random.stateless_uniform([batch], seeds[i], 0, length, tf.int32)
         offset = tf.range(length)[None, :] - centre[:, None]
         outside = (offset < -half) | (offset >= half)  # (batch, length)
         shape = [batch] + [1] * (x.shape.rank - 1)

@@ -57,7 +57,8 @@ class WarmupEMAAdamW(keras.optimizers.AdamW):
         if not self.use_ema:
             return
         decay = self.ema_decay_at(self.iterations)
-        for var, average in zip(trainable_variables, self._model_variables_moving_average):
+        for var, average in zip(trainable_variables, self._model_variables_moving_average,
+                                strict=True):
             if average is not None:
                 momentum = ops.cast(decay, var.dtype)
                 average.assign(momentum * average + (1 - momentum) * var)
