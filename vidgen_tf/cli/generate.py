@@ -36,7 +36,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                     "TensorFlow is never imported. .mp4 and .gif get a grid of all videos; "
                     ".npy gets the uint8 array (num, frames, height, width, 3).")
     generate.add_argument("path", metavar="PATH", help="export directory (holds manifest.json)")
-    generate.add_argument("--num", type=int, default=16, help="videos to generate (default 16)")
+    generate.add_argument("--num", type=int, default=None,
+                          help="videos to generate (default 16; with --context, one per "
+                               "context clip)")
     generate.add_argument("--seed", type=int, default=None,
                           help="noise seed (default: a random one, printed)")
     generate.add_argument("--label", default=None,
@@ -49,8 +51,16 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     generate.add_argument("--first-frame", default=None, metavar="FILE",
                           help="png/jpg image, or a video whose first frame is used, for a model "
                                "that animates a given frame (resized and cropped like the data)")
+    generate.add_argument("--context", default=None, metavar="FILE",
+                          help="for a predictor: the frames to continue, a video file or a "
+                               ".npy of uint8 (N, K, H, W, C) for N clips at once (resized and "
+                               "cropped like the data; the last K the model takes are used)")
+    generate.add_argument("--with-context", action="store_true",
+                          help="with --context: put the context frames in front of the "
+                               "predicted ones")
     generate.add_argument("--frames", type=int, default=None,
-                          help="clip length (default: the trained length)")
+                          help="clip length, or frames to predict (default: the trained "
+                               "length)")
     generate.add_argument("--fps", type=float, default=None,
                           help="frames per second of the file (default: the manifest's)")
     generate.add_argument("--provider", default=None,
@@ -73,6 +83,14 @@ def run_generate(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in OUTPUT_FORMATS:
         raise VidgenError(f"--out must end in {', '.join(OUTPUT_FORMATS)}; received {args.out}")
+    if args.with_context and args.context is None:
+        raise VidgenError("--with-context needs --context FILE (the frames to continue)")
+    context = _read_context(args.context) if args.context is not None else None
+    if args.num is None:
+        args.num = len(context) if context is not None else 16
+    elif context is not None and len(context) not in (1, args.num):
+        raise VidgenError(f"--context {args.context} holds {len(context)} clips but --num is "
+                          f"{args.num}; drop --num to predict one video per clip")
     if not 1 <= args.num <= MAX_NUM:
         raise VidgenError(f"--num must be between 1 and {MAX_NUM}; received {args.num}")
     scale = _parse_scale(args.scale)
@@ -85,6 +103,10 @@ def run_generate(args) -> int:
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     providers = [args.provider] if args.provider is not None else None
     generator = VideoGenerator(args.path, providers=providers)
+    if context is not None and "context" not in generator.conditions:
+        raise VidgenError(f"{args.path} does not predict from context frames (it is a "
+                          f"{generator.manifest.get('task', 'generation')} model); --context "
+                          "is for a predictor export (convlstm, predrnn, simvp)")
     if video_out:
         if args.fps is None:
             _check_manifest_fps(generator.fps, out.suffix, args.path)
@@ -102,11 +124,19 @@ def run_generate(args) -> int:
         first_frame = _read_first_frame(args.first_frame)
     try:
         videos = generator.generate(args.num, seed=seed, frames=args.frames,
-                                    first_frame=first_frame, **conditions)
+                                    first_frame=first_frame, context=context, **conditions)
+        if args.with_context:
+            from vidgen_tf.data.pixels import float_to_uint8
+            from vidgen_tf.runtime.contexts import prepare_context
+
+            shown = float_to_uint8(prepare_context(
+                context, args.num, generator.manifest["inputs"]["context"]["shape"]))
+            videos = np.concatenate([shown, videos], axis=1)
     except ValueError as exc:  # a condition the export does not take, an unknown word...
         raise VidgenError(str(exc)) from exc
     given = {k: v for k, v in {**conditions, "prompt": args.prompt,
-                               "first_frame": args.first_frame}.items() if v is not None}
+                               "first_frame": args.first_frame,
+                               "context": args.context}.items() if v is not None}
     if len(given.get("prompt", [])) == 1:
         given["prompt"] = given["prompt"][0]
     metadata = {"generator": f"vidgen_tf {__version__}", "export": generator.name,
@@ -122,6 +152,8 @@ def run_generate(args) -> int:
             from vidgen_tf.data.video_io import write_video
 
             grid = video_grid(videos) if len(videos) > 1 else videos[0]
+            if grid.shape[-1] == 1:  # grey: video files hold RGB
+                grid = np.repeat(grid, 3, axis=-1)
             if scale > 1:  # nearest neighbour: (T, H, W, 3) -> (T, H*s, W*s, 3)
                 grid = grid.repeat(scale, axis=1).repeat(scale, axis=2)
             write_video(out, grid, fps=args.fps if args.fps is not None else generator.fps,
@@ -227,6 +259,33 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _read_context(path: str) -> np.ndarray:
+    """--context: uint8 clips `(n, frames, height, width, channels)` from a .npy file (one clip
+    or n) or the frames of a video file (one clip)."""
+    from vidgen_tf.data.video_io import read_video
+    from vidgen_tf.errors import VideoReadError
+
+    if not Path(path).is_file():
+        raise VidgenError(f"--context {path}: no such file")
+    if path.lower().endswith(".npy"):
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise VidgenError(f"--context {path} is not a readable .npy file ({exc})") from exc
+        if array.dtype != np.uint8 or array.ndim not in (4, 5):
+            raise VidgenError(f"--context {path} must hold uint8 frames (K, H, W, C) or clips "
+                              f"(N, K, H, W, C); it holds {array.dtype} {array.shape}")
+        return array[None] if array.ndim == 4 else array
+    try:
+        frames = read_video(path)
+    except VideoReadError as exc:
+        raise VidgenError(f"--context {path} is not a readable video ({exc}); give a video "
+                          "file or a .npy of uint8 clips") from exc
+    if len(frames) == 0:
+        raise VidgenError(f"--context {path} holds no frame")
+    return frames[None]
 
 
 def _read_first_frame(path: str) -> np.ndarray:

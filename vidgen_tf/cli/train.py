@@ -27,21 +27,31 @@ _PRESETS = "(presets)"
 
 def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train = subparsers.add_parser(
-        "train", parents=[common], help="train a video GAN (mocogan, dcgan3d, vgan)",
+        "train", parents=[common],
+        help="train a video GAN (mocogan, dcgan3d, vgan) or predictor (convlstm, predrnn, simvp)",
         formatter_class=_HelpWithPresets,
-        description="Train a video GAN with Keras model.fit. RUN_DIR receives config.json, "
+        description="Train a video GAN or a frame predictor with Keras model.fit. RUN_DIR "
+                    "receives config.json, "
                     "history.csv, model.keras, checkpoints, BackupAndRestore state, samples "
                     "and TensorBoard logs. --resume continues a killed run from the "
                     "interrupted epoch.",
         epilog=_PRESETS)
-    train.add_argument("--model", default="mocogan", help="mocogan (default), dcgan3d or vgan")
+    train.add_argument("--model", default="mocogan",
+                       help="mocogan (default), dcgan3d or vgan (generators); convlstm, "
+                            "predrnn or simvp (predictors)")
     train.add_argument("--data", default="shapes",
                        help="built-in dataset (shapes, moving_mnist), a folder of videos, or a "
                             "folder made by `vidgen data prepare` (default shapes)")
     train.add_argument("--preset", default=None,
                        help="named configuration of the model (listed below; default: the "
                             "family's recommended recipe)")
-    train.add_argument("--frames", type=int, default=None, help="frames per clip")
+    train.add_argument("--frames", type=int, default=None, help="frames per clip (generators)")
+    train.add_argument("--context", type=int, default=None, metavar="K",
+                       help="predictors: frames given (default: the preset's, 10 for Moving "
+                            "MNIST)")
+    train.add_argument("--horizon", type=int, default=None, metavar="H",
+                       help="predictors: frames predicted and trained on (default: the "
+                            "preset's)")
     train.add_argument("--size", type=int, default=None, help="frame height and width")
     train.add_argument("--batch-size", type=int, default=None, help="global batch size")
     train.add_argument("--epochs", type=int, default=None,
@@ -49,8 +59,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--steps-per-epoch", type=int, default=100,
                        help="training steps per epoch (default 100)")
     train.add_argument("--loss", default=None,
-                       help="bce, hinge or wgan_gp (default: the preset's; bce for a preset "
-                            "that names none)")
+                       help="generators: bce, hinge or wgan_gp (default: the preset's; bce "
+                            "for a preset that names none); predictors: mse (default) or l1")
     train.add_argument("--precision", default="auto",
                        help="auto (default: mixed_bfloat16 on a CPU with bfloat16 instructions, "
                             "else float32), float32, mixed_bfloat16 or mixed_float16 (GPU)")
@@ -72,7 +82,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 _EXAMPLES = """examples:
   vidgen train --data shapes --size 32 --out runs/shapes
   vidgen train --data my_videos/ --condition label --out runs/mine   (one subfolder per class)
-  vidgen train --out runs/mine --resume --epochs 40"""
+  vidgen train --out runs/mine --resume --epochs 40
+  vidgen train --model simvp --data moving_mnist --context 10 --horizon 10 --out runs/mmnist"""
 
 
 def run_train(args) -> int:
@@ -85,7 +96,7 @@ def run_train(args) -> int:
         size=args.size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch, loss=args.loss, precision=args.precision,
         strategy=args.strategy, seed=args.seed, sample_every=args.sample_every,
-        conditions=args.condition)
+        conditions=args.condition, context=args.context, horizon=args.horizon)
     summary = train_run(config, args.out, resume=args.resume,
                         verbose=1 if sys.stdout.isatty() else 2,
                         announce=lambda text: print(text, flush=True))

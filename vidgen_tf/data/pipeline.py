@@ -392,6 +392,17 @@ def builtin_dataset(
     return ds.prefetch(AUTOTUNE)
 
 
+def match_channels(video: tf.Tensor, channels: int) -> tf.Tensor:
+    """RGB video `(..., 3)` as a model with `channels` takes it: unchanged for 3, the mean of
+    R, G and B for 1 (exact for grey data stored as three equal channels, e.g. Moving MNIST).
+    """
+    if channels == 3:
+        return video
+    if channels == 1:
+        return tf.reduce_mean(video, axis=-1, keepdims=True)
+    raise VidgenError(f"a model takes 1 (grey) or 3 (RGB) channels; received channels={channels}")
+
+
 # --------------------------------------------------------------------------- one entry point
 
 

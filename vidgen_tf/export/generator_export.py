@@ -74,44 +74,53 @@ def export_generator(source: str | os.PathLike, name: str, *,
         spec = trainer.export_spec(generator, class_names=resolved.get("class_names"))
     else:  # a bare generator saved on its own
         spec = generator_export_spec(generator, class_names=resolved.get("class_names"))
-    if quantize and len(spec.inputs) != len(generator.noise_spec()):
+    predictor = getattr(trainer, "task", "generation") == "prediction"
+    if quantize and (predictor or len(spec.inputs) != len(generator.noise_spec())):
         raise ExportError("int8 export is available for unconditional generators only; export "
-                          "this conditional model in float32 (drop --quantize)")
+                          "this model in float32 (drop --quantize)")
     saved_final = Path(saved_models_dir) / name
     export_final = Path(export_dir) / name
     with staging(saved_final) as saved_tmp, staging(export_final) as export_tmp:
-        serve, signature = serving_function(spec, "generator")
+        serves = {graph: serving_function(spec, graph) for graph in spec.graphs}
         logger.info("writing SavedModel to %s", saved_final)
-        _save_savedmodel(generator, serve, saved_tmp)
-        logger.info("converting to ONNX (opset %d)", opset)
-        onnx_path = export_tmp / ONNX_NAME
-        grus = recurrent_inputs(generator)
-        if grus:  # converted without its GRU, which is spliced back in as an ONNX GRU op
-            convert_onnx(*render_function(generator, signature, grus), opset, onnx_path)
-        else:
-            convert_onnx(serve, signature, opset, onnx_path)
-        examples = [example_inputs(spec, 2, seed=0), example_inputs(spec, 1, seed=0)]
-        graph_info = rewrite_onnx(onnx_path, examples, for_int8=bool(quantize), grus=grus)
-        # "batch", "frames", "tokens" rather than tf2onnx's "unk__139" in the graph's shapes
-        io_shapes = _graph_shapes(spec, "generator")
-        name_dims_in_file(onnx_path, io_shapes)
-        parity = verify_graph(spec, "generator", saved_tmp, onnx_path)
-        end_to_end = verify_end_to_end(spec, {"generator": onnx_path})
+        _save_savedmodel(generator, serves, saved_tmp)
+        graph_info, parities, onnx_paths = {}, {}, {}
+        for graph, (serve, signature) in serves.items():
+            logger.info("converting %s to ONNX (opset %d)", graph, opset)
+            onnx_path = export_tmp / (ONNX_NAME if graph in ("generator", "predictor")
+                                      else f"{graph}.onnx")
+            grus = recurrent_inputs(generator) if graph == "generator" else {}
+            if grus:  # converted without its GRU, which is spliced back in as an ONNX GRU op
+                convert_onnx(*render_function(generator, signature, grus), opset, onnx_path)
+            else:
+                convert_onnx(serve, signature, opset, onnx_path)
+            examples = [example_inputs(spec, 2, seed=0), example_inputs(spec, 1, seed=0)]
+            examples = [{k: v for k, v in e.items() if k in spec.graphs[graph].inputs}
+                        for e in examples]
+            graph_info[graph] = rewrite_onnx(onnx_path, examples, for_int8=bool(quantize),
+                                             grus=grus)
+            # "batch", "frames", "tokens" rather than tf2onnx's "unk__139" in the shapes
+            io_shapes = _graph_shapes(spec, graph)
+            name_dims_in_file(onnx_path, io_shapes)
+            parities[graph] = verify_graph(spec, graph, saved_tmp, onnx_path)
+            onnx_paths[graph] = onnx_path
+        end_to_end = verify_end_to_end(spec, onnx_paths)
         precision = "float32"
         if quantize:
             from vidgen_tf.export.quantize import quantize_int8
 
+            onnx_path, parity = onnx_paths["generator"], parities["generator"]
             parity["float32_onnx_sha256"] = file_sha256(onnx_path)
             parity.update(quantize_int8(generator, onnx_path))
-            name_dims_in_file(onnx_path, io_shapes)  # the int8 graph is rebuilt
+            name_dims_in_file(onnx_path, _graph_shapes(spec, "generator"))  # rebuilt graph
             precision = quantize
         for asset, content in spec.assets.items():
             (export_tmp / asset).write_text(json.dumps(content, indent=1))
-        graph_info.update(file=ONNX_NAME, opset=opset, precision=precision)
+        for graph, path in onnx_paths.items():
+            graph_info[graph].update(file=path.name, opset=opset, precision=precision)
         manifest = build_manifest(
-            name, spec, generator, trainer, provenance, export_tmp,
-            graph_info={"generator": graph_info}, fps=fps,
-            parity={"graphs": {"generator": parity}, "end_to_end": end_to_end})
+            name, spec, generator, trainer, provenance, export_tmp, graph_info=graph_info,
+            fps=fps, parity={"graphs": parities, "end_to_end": end_to_end})
         from vidgen_tf.training.callbacks import write_json_atomic
 
         write_json_atomic(export_tmp / MANIFEST_NAME, manifest)
@@ -124,17 +133,24 @@ def export_generator(source: str | os.PathLike, name: str, *,
     return manifest
 
 
-def _save_savedmodel(generator, serve, path: Path) -> None:
+def _save_savedmodel(network, serves: dict, path: Path) -> None:
+    """One signature per graph: the first is "serving_default", the others their names."""
     import tensorflow as tf
 
+    from vidgen_tf.export.parity import signature_name
+
     module = tf.Module()
-    module.generator = generator  # tracks the variables
-    module.serve = serve
-    tf.saved_model.save(module, str(path), signatures={"serving_default": serve})
+    module.network = network  # tracks the variables
+    signatures = {}
+    for index, (graph, (serve, _)) in enumerate(serves.items()):
+        setattr(module, f"serve_{graph}", serve)
+        signatures["serving_default" if index == 0 else signature_name(graph)] = serve
+    tf.saved_model.save(module, str(path), signatures=signatures)
 
 
 def _graph_shapes(spec, graph: str) -> dict[str, list]:
     """{input or output name: shape with "batch" and named dimensions} of one graph, as the
     manifest's "graphs" lists them."""
-    shapes = {n: ["batch", *spec.inputs[n]["shape"]] for n in spec.graphs[graph].inputs}
+    shapes = {n: ["batch", *spec.graphs[graph].input_spec(spec, n)["shape"]]
+              for n in spec.graphs[graph].inputs}
     return {**shapes, **spec.graphs[graph].outputs}

@@ -38,7 +38,8 @@ def build_manifest(name: str, spec: ExportSpec, generator, trainer, provenance: 
         info = dict(graph_info[graph_name])
         path = export_dir / info["file"]
         info.update(sha256=file_sha256(path), bytes=path.stat().st_size,
-                    inputs={n: ["batch", *spec.inputs[n]["shape"]] for n in graph.inputs},
+                    inputs={n: ["batch", *graph.input_spec(spec, n)["shape"]]
+                            for n in graph.inputs},
                     outputs=graph.outputs)
         graphs[graph_name] = info
     assets = {asset: {"sha256": file_sha256(export_dir / asset)} for asset in spec.assets}
@@ -50,14 +51,17 @@ def build_manifest(name: str, spec: ExportSpec, generator, trainer, provenance: 
         if "captions" in resolved:
             conditioning.update(captions=resolved["captions"],
                                 held_out_captions=resolved.get("held_out_captions", []))
-    output = spec.sampler["params"].get("output", "video")
+    params = spec.sampler["params"]
+    output = params.get("output", "video")
+    task = getattr(trainer, "task", "generation")
+    frames = trainer.horizon if task == "prediction" else generator.frames
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "name": name,
         "family": (getattr(generator, "family", None) or type(trainer).__name__).lower(),
-        "task": "generation",
-        "video": {"frames": generator.frames, "height": generator.size,
+        "task": task,
+        "video": {"frames": frames, "height": generator.size,
                   "width": generator.size, "channels": generator.channels,
                   "fps": DEFAULT_FPS if fps is None else float(fps)},
         "dims": spec.dims,

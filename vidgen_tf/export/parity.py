@@ -46,25 +46,26 @@ def verify_graph(spec: ExportSpec, graph: str, saved_model_dir: Path, onnx_path:
     import tensorflow as tf
 
     session = load_session(onnx_path)
-    serving = tf.saved_model.load(str(saved_model_dir)).signatures[_signature_name(graph)]
+    serving = tf.saved_model.load(str(saved_model_dir)).signatures[signature_name(graph)]
     graph_spec = spec.graphs[graph]
-    output = next(iter(graph_spec.outputs))
+    outputs = list(graph_spec.outputs)
     lengths = check_lengths(spec)
     worst = {"savedmodel": 0.0, "onnxruntime": 0.0}
     for seed, frames in enumerate(lengths):
         feeds = example_inputs(spec, PARITY_BATCH, seed=seed, frames=frames)
         feeds = {k: feeds[k] for k in graph_spec.inputs}
-        expected = graph_spec.keras_call(feeds)[output]
-        got = {
-            "savedmodel": serving(**{k: tf.constant(v) for k, v in feeds.items()})[output],
-            "onnxruntime": session.run([output], feeds)[0],
-        }
-        for key, value in got.items():
-            value = np.asarray(value)
-            if value.shape != expected.shape:
-                raise ExportError(f"{key} returned shape {value.shape} for graph {graph!r}, "
-                                  f"Keras {expected.shape}")
-            worst[key] = max(worst[key], float(np.max(np.abs(value - expected))))
+        expected = graph_spec.keras_call(feeds)
+        saved = serving(**{k: tf.constant(v) for k, v in feeds.items()})
+        got = {"savedmodel": {name: saved[name] for name in outputs},
+               "onnxruntime": dict(zip(outputs, session.run(outputs, feeds), strict=True))}
+        for key, values in got.items():
+            for output in outputs:
+                value = np.asarray(values[output])
+                if value.shape != expected[output].shape:
+                    raise ExportError(f"{key} returned shape {value.shape} for output "
+                                      f"{output!r} of graph {graph!r}, Keras "
+                                      f"{expected[output].shape}")
+                worst[key] = max(worst[key], float(np.max(np.abs(value - expected[output]))))
     for key, diff in worst.items():
         if not diff <= PARITY_TOLERANCE:
             raise ExportError(f"{key} differs from Keras by {diff:.3g} (max abs) on graph "
@@ -97,6 +98,6 @@ def verify_end_to_end(spec: ExportSpec, onnx_paths: dict[str, Path]) -> dict:
             "tolerance": PARITY_TOLERANCE}
 
 
-def _signature_name(graph: str) -> str:
-    """The SavedModel signature of a graph: "serving_default" for the first ("generator")."""
-    return "serving_default" if graph == "generator" else graph
+def signature_name(graph: str) -> str:
+    """The SavedModel signature of a graph: "serving_default" for an export's main graph."""
+    return "serving_default" if graph in ("generator", "predictor", "step") else graph

@@ -67,7 +67,8 @@ def float32_generator(model_path: Path):
         except Exception as exc:  # Keras raises many kinds for a bad or foreign file
             raise VidgenError(f"cannot load {model_path}: {exc}".splitlines()[0]) from exc
         with sampling_generator(model) as trained:
-            if not hasattr(trained, "noise_spec"):
+            if not (hasattr(trained, "noise_spec")
+                    or getattr(model, "task", None) == "prediction"):
                 raise VidgenError(f"{model_path} holds a {type(trained).__name__}, not a "
                                   "vidgen_tf video generator (nothing with a noise_spec to "
                                   "export)")

@@ -28,18 +28,33 @@ class GraphSpec:
 
     Attributes:
         network: the float32 network (e.g. the generator).
-        inputs: the graph's input names (each one of the export's inputs).
+        inputs: the graph's input names: the export's inputs, or its own `input_specs`.
         outputs: {output name: shape with "batch" and named dimensions}.
+        input_specs: {name: {"shape", "dtype"}} of inputs that only the sampler feeds (a
+            step graph's frame and recurrent states), not the app.
     """
 
     network: object
     inputs: list[str]
     outputs: dict[str, list]
+    input_specs: dict[str, dict] = dataclasses.field(default_factory=dict)
+    # {output name: the network's output key} where they differ: ONNX forbids an output
+    # named like an input, so a step graph's "frame" and state outputs are "next_<name>".
+    output_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def network_outputs(self, out) -> dict:
+        """The graph's outputs, by output name, from what the network returned."""
+        if not isinstance(out, dict):
+            return {next(iter(self.outputs)): out}
+        return {name: out[self.output_keys.get(name, name)] for name in self.outputs}
+
+    def input_spec(self, spec: ExportSpec, name: str) -> dict:
+        return self.input_specs.get(name) or spec.inputs[name]
 
     def keras_call(self, feeds: dict) -> dict:
         """The network in inference mode as `dict -> dict` (for the samplers)."""
-        out = self.network({k: feeds[k] for k in self.inputs}, training=False)
-        out = out if isinstance(out, dict) else {next(iter(self.outputs)): out}
+        out = self.network_outputs(self.network({k: feeds[k] for k in self.inputs},
+                                                training=False))
         return {k: np.asarray(v, np.float32) for k, v in out.items()}
 
 
@@ -99,8 +114,9 @@ def generator_export_spec(generator, class_names: list[str] | None = None,
 
 def example_inputs(spec: ExportSpec, num: int, seed: int, frames: int | None = None
                    ) -> dict[str, np.ndarray]:
-    """Inputs to check an export on: drawn noise and labels, and random conditions (word ids
-    of the vocabulary, first frames uniform in [-1, 1])."""
+    """Inputs to check an export on: drawn noise and labels, random conditions (word ids
+    of the vocabulary, first frames and contexts uniform in [-1, 1]), and the sampler-fed
+    inputs of every graph (a step graph's frame uniform in [-1, 1], its states N(0, 0.5))."""
     default = spec.dims["frames"]["default"]
     feeds = sample_noise(spec.inputs, num, seed, frames=frames, default_frames=default)
     rng = np.random.default_rng(seed + 7919)
@@ -110,8 +126,15 @@ def example_inputs(spec: ExportSpec, num: int, seed: int, frames: int | None = N
             ids = rng.integers(1, item["vocab_size"], (num, tokens))
             ids[:, tokens // 2 + 1:] = 0  # padding, as short prompts have
             feeds[name] = ids.astype(item["dtype"])
-        elif item["role"] == "first_frame":
+        elif item["role"] in ("first_frame", "context"):
             feeds[name] = rng.uniform(-1, 1, (num, *item["shape"])).astype(item["dtype"])
+    for graph in spec.graphs.values():
+        for name, item in sorted(graph.input_specs.items()):
+            if name == "frame":
+                value = rng.uniform(-1, 1, (num, *item["shape"]))
+            else:
+                value = 0.5 * rng.standard_normal((num, *item["shape"]))
+            feeds[name] = value.astype(item["dtype"])
     return feeds
 
 
@@ -122,7 +145,7 @@ def input_signature(spec: ExportSpec, graph: str) -> list:
 
     specs = []
     for name in spec.graphs[graph].inputs:
-        item = spec.inputs[name]
+        item = spec.graphs[graph].input_spec(spec, name)
         shape = [None] + [None if isinstance(d, str) else d for d in item["shape"]]
         specs.append(tf.TensorSpec(shape, item["dtype"], name=name))
     return specs
@@ -135,11 +158,11 @@ def serving_function(spec: ExportSpec, graph: str):
 
     signature = input_signature(spec, graph)
     names = [s.name for s in signature]
-    network = spec.graphs[graph].network
-    output = next(iter(spec.graphs[graph].outputs))
+    graph_spec = spec.graphs[graph]
 
     @tf.function(input_signature=signature)
     def serve(*inputs):
-        return {output: network(dict(zip(names, inputs, strict=True)), training=False)}
+        return graph_spec.network_outputs(
+            graph_spec.network(dict(zip(names, inputs, strict=True)), training=False))
 
     return serve, signature

@@ -171,6 +171,8 @@ def _check_v2(m: dict, fail) -> None:
         fail(f'"output" names {output["name"]!r} of graph {output.get("graph")!r}, which the '
              "graphs do not list")
     expected = [video["height"], video["width"], video["channels"]]
+    if sampler["name"] == "rollout":  # a step graph's output is one frame; the sampler stacks
+        shape = [shape[0], "frames", *shape[1:]]
     if len(shape) != 5 or shape[2:] != expected:
         fail(f"the output {output['name']!r} has shape {shape} but \"video\" says (batch, "
              f"frames, {', '.join(map(str, expected))})")

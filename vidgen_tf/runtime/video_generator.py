@@ -6,8 +6,6 @@ must work where TensorFlow and Keras are not installed.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,13 +26,12 @@ from vidgen_tf.runtime.manifest import (
 )
 from vidgen_tf.runtime.samplers import get_sampler, session_graph
 from vidgen_tf.runtime.sampling import check_sampling
+from vidgen_tf.runtime.sessions import CPU, CUDA, check_providers, open_session  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
 # Refuse requests whose uint8 result alone would exceed this; `iter_generate` streams instead.
 MAX_RESULT_BYTES = 4 << 30
-CUDA = "CUDAExecutionProvider"
-CPU = "CPUExecutionProvider"
 # The keyword of `generate` that gives each condition role.
 KEYWORDS = {"label": "label", "text": "prompt", "first_frame": "first_frame",
             "context": "context", "actions": "actions", "source": "source"}
@@ -91,7 +88,7 @@ class VideoGenerator:
         if threads is not None and (not _is_int(threads) or threads < 1):
             raise ValueError(f"threads must be None or an integer >= 1; received "
                              f"threads={threads!r}")
-        providers = _check_providers(ort, providers)
+        providers = check_providers(ort, providers)
         self.path = Path(path)
         self.manifest = load_manifest(self.path)
         self.batch_size = batch_size
@@ -103,7 +100,7 @@ class VideoGenerator:
         self.sessions = {}
         for name, graph in self.manifest["graphs"].items():
             model_path = self.path / graph["file"]
-            session = _open_session(ort, str(model_path), options, providers)
+            session = open_session(ort, str(model_path), options, providers)
             check_graph_io(self.manifest, name, session.get_inputs(), session.get_outputs(),
                            model_path)
             self.sessions[name] = session
@@ -201,6 +198,10 @@ class VideoGenerator:
                 feeds[name] = self._tokens(value, num)
             elif key == "first_frame":
                 feeds[name] = self._first_frames(value, num, item["shape"])
+            elif key == "context":
+                from vidgen_tf.runtime.contexts import prepare_context
+
+                feeds[name] = prepare_context(value, num, item["shape"])
             elif key != "label":
                 raise ValueError(f"{self.name}: the {key}= condition is not supported by this "
                                  "vidgen_tf; upgrade vidgen_tf")
@@ -215,7 +216,10 @@ class VideoGenerator:
         """Yield uint8 `(n, frames, height, width, channels)` batches, `batch_size` at most,
         for `num` videos in all: the same videos `generate` returns, with bounded memory."""
         conditions, sampler_params = _split(kwargs)
+        num = _clips_given(num, conditions.get("context"))
         feeds = self.inputs(num, seed, frames=frames, label=label, **conditions)
+        if self.manifest["sampler"]["name"] == "rollout":  # any horizon within the bounds
+            sampler_params = {"frames": frames or self.frames, **sampler_params}
         video = self.manifest["video"]
         expected = (frames or self.frames, video["height"], video["width"], video["channels"])
         for start in range(0, num, self.batch_size):
@@ -248,8 +252,10 @@ class VideoGenerator:
             **sampler_params: parameters of the export's sampler.
 
         Asking for a condition the export does not take is a ValueError naming what it takes.
+        A predictor given n context clips `(n, frames, height, width, channels)` predicts n
+        videos (num may stay 1).
         """
-        num = self._check_num(num)
+        num = self._check_num(_clips_given(num, context))
         frames_out = self._check_frames(frames) or self.frames
         video = self.manifest["video"]
         self._check_seed(seed)
@@ -362,6 +368,13 @@ def _described(keyword: str) -> str:
     return f"{keyword}= (--{keyword.replace('_', '-')})"
 
 
+def _clips_given(num, context):
+    """num, or the number of context clips when several are given and num is left at 1."""
+    if context is not None and num == 1 and np.ndim(context) == 5:
+        return len(context)
+    return num
+
+
 def _split(kwargs: dict) -> tuple[dict, dict]:
     """`**kwargs` of `iter_generate` -> (conditions, sampler parameters)."""
     conditions = {k: v for k, v in kwargs.items() if k in KEYWORDS.values()}
@@ -370,71 +383,3 @@ def _split(kwargs: dict) -> tuple[dict, dict]:
 
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check_providers(ort, providers) -> list[str] | None:
-    """`providers` as a list, or ValueError: onnxruntime would only warn and use the CPU."""
-    if providers is None:
-        return None
-    if isinstance(providers, str):
-        providers = [providers]
-    providers = list(providers)
-    available = ort.get_available_providers()
-    if not providers:
-        raise ValueError(f"providers must name at least one onnxruntime provider; available "
-                         f"here: {', '.join(available)}")
-    # An entry may be a (name, options) pair, as onnxruntime allows.
-    unknown = [_provider_name(p) for p in providers if _provider_name(p) not in available]
-    if unknown:
-        raise ValueError(f"unknown onnxruntime provider {unknown[0]!r}; available here: "
-                         f"{', '.join(available)}")
-    return providers
-
-
-def _provider_name(provider) -> str:
-    return provider[0] if isinstance(provider, tuple) else provider
-
-
-def _open_session(ort, model_path: str, options, providers: list | None):
-    """An InferenceSession; with `providers=None`, CUDA only if it really loads. A provider
-    asked for by name that does not load is a ValueError, not a silent fall-back to the CPU,
-    unless the list names the CPU as its fall-back (the usual `[CUDA, CPU]`)."""
-    try:
-        if providers is None:
-            if CUDA in ort.get_available_providers():
-                if _first_provider_loads(ort, model_path, [CUDA, CPU]):
-                    return ort.InferenceSession(model_path, options, providers=[CUDA, CPU])
-                logger.info("CUDA is listed by onnxruntime but did not load; using the CPU")
-            return ort.InferenceSession(model_path, options, providers=[CPU])
-        names = [_provider_name(p) for p in providers]
-        if names[0] == CPU or _first_provider_loads(ort, model_path, providers):
-            return ort.InferenceSession(model_path, options, providers=providers)
-        if CPU in names:  # e.g. [CUDA, CPU]: the caller named the CPU as the fall-back
-            logger.info("%s did not load; using %s", names[0], CPU)
-            return ort.InferenceSession(model_path, options,
-                                        providers=providers[names.index(CPU):])
-    except Exception as exc:  # onnxruntime raises its own exception types
-        raise ManifestError(f"onnxruntime cannot load {model_path}: {exc}".splitlines()[0]
-                            ) from exc
-    raise ValueError(f"onnxruntime provider {_provider_name(providers[0])} did not load on this "
-                     "machine (onnxruntime lists it, but its libraries or device are missing); "
-                     f"use {CPU}, or no provider to pick one automatically")
-
-
-def _first_provider_loads(ort, model_path: str, providers: list) -> bool:
-    """Whether a session gets `providers[0]`. onnxruntime-gpu lists CUDA even without a GPU
-    and then falls back to the CPU after logging an error: try quietly and look. (For a
-    provider that fails to register, such as TensorRT without its libraries, onnxruntime also
-    `print`s an "EP Error" banner to standard output, where it would mix with the caller's
-    output: it is swallowed too.)"""
-    previous = ort.get_default_logger_severity() if hasattr(
-        ort, "get_default_logger_severity") else 2
-    ort.set_default_logger_severity(4)
-    try:
-        quiet = ort.SessionOptions()
-        quiet.log_severity_level = 4
-        with contextlib.redirect_stdout(io.StringIO()):
-            session = ort.InferenceSession(model_path, quiet, providers=providers)
-    finally:
-        ort.set_default_logger_severity(previous)
-    return session.get_providers()[0] == _provider_name(providers[0])

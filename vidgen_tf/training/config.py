@@ -31,17 +31,30 @@ class TrainConfig:
     seed: int = 0
     sample_every: int = 1
     conditions: str | None = None  # comma-separated: label, text, first_frame
+    context: int | None = None  # predictors: frames given (None: the preset's)
+    horizon: int | None = None  # predictors: frames predicted (None: the preset's)
     model_kwargs: dict = dataclasses.field(default_factory=dict)
 
     def resolved(self) -> dict:
         """The model's constructor arguments and batch size: preset values, then flags."""
-        from vidgen_tf.models.registry import get_preset, model_kwargs
+        from vidgen_tf.models.registry import family, get_preset, model_kwargs
 
+        predictor = family(self.model).task == "prediction"
         preset = get_preset(self.model, self.preset)
         batch_size = self.batch_size or preset.get("batch_size") or 16
-        loss = self.loss or preset.get("loss") or "bce"
+        loss = self.loss or preset.get("loss") or ("mse" if predictor else "bce")
         kwargs = model_kwargs(preset)
         kwargs.update(self.model_kwargs)
+        if predictor and self.frames is not None:
+            raise VidgenError(f"{self.model} predicts frames: set --context (frames given) "
+                              "and --horizon (frames predicted) instead of --frames")
+        if not predictor and (self.context is not None or self.horizon is not None):
+            raise VidgenError(f"--context and --horizon are for the predictors (convlstm, "
+                              f"predrnn, simvp); {self.model} generates clips of --frames")
+        if self.context is not None:
+            kwargs["context"] = self.context
+        if self.horizon is not None:
+            kwargs["horizon"] = self.horizon
         if self.frames is not None:
             kwargs["frames"] = self.frames
         if self.size is not None:
@@ -58,6 +71,10 @@ def check_config(config: TrainConfig) -> None:
     """Flags out of range: a VidgenError naming the flag."""
     for name in ("epochs", "steps_per_epoch", "sample_every"):
         if getattr(config, name) < 1:
+            raise VidgenError(f"{name.replace('_', '-')} must be >= 1; received "
+                              f"{getattr(config, name)}")
+    for name in ("context", "horizon"):
+        if getattr(config, name) is not None and getattr(config, name) < 1:
             raise VidgenError(f"{name.replace('_', '-')} must be >= 1; received "
                               f"{getattr(config, name)}")
     if config.batch_size is not None and config.batch_size < 1:
@@ -144,9 +161,14 @@ def describe_run(config: TrainConfig, resolved: dict, source: str, initial_epoch
     """What a run trains, on what and how, in a few lines for the user (`vidgen train`)."""
     kwargs = resolved["model_kwargs"]
     preset = config.preset or "none (the constructor's settings, the paper's)"
+    if kwargs.get("context"):
+        clip = (f"{kwargs['context']} frames in, {kwargs['horizon']} predicted, "
+                f"{kwargs.get('size')}x{kwargs.get('size')}x{kwargs.get('channels')}")
+    else:
+        clip = f"{kwargs.get('frames')} frames of {kwargs.get('size')}x{kwargs.get('size')}"
     lines = [f"model:      {config.model}, preset {preset}",
-             f"clips:      {kwargs.get('frames')} frames of {kwargs.get('size')}x"
-             f"{kwargs.get('size')}, batch {resolved['batch_size']}, {resolved['loss']} loss, "
+             f"clips:      {clip}"
+             f", batch {resolved['batch_size']}, {resolved['loss']} loss, "
              f"{resolved.get('precision', config.precision)}",
              f"data:       {config.data}"]
     conditions = list(resolved.get("conditions") or [])
@@ -168,9 +190,10 @@ def describe_run(config: TrainConfig, resolved: dict, source: str, initial_epoch
                              + (f"; {len(held_out)} held out" if held_out else "") + ")")
         else:
             described.append("first_frame (the clip's own first frame)")
-    lines.append("conditions: " + ("; ".join(described) if described else
-                                   "none (unconditional; --condition label|text|first_frame "
-                                   "to condition)"))
+    if not kwargs.get("context"):
+        lines.append("conditions: " + ("; ".join(described) if described else
+                                       "none (unconditional; --condition label|text|"
+                                       "first_frame to condition)"))
     if initial_epoch:
         lines.append(f"resuming:   after epoch {initial_epoch}, from the {source}")
     return "\n".join(lines)

@@ -21,11 +21,12 @@ from vidgen_tf.training.trainer import (  # noqa: F401  (re-exported for the fam
 
 
 def sampling_generator(model):
-    """Context manager giving the generator to sample or export from: a trainer's moving-average
-    generator (when it keeps one), else the model's `generator`, else the model itself (a bare
-    generator)."""
-    if isinstance(model, VideoTrainer) and hasattr(model, "generator"):
-        return model.averaged("generator")
+    """Context manager giving the network to sample or export from: a trainer's
+    `averaged_network` ("generator", or a predictor's "predictor"; its moving average when it
+    keeps one), else the model's `generator`, else the model itself (a bare generator)."""
+    network = getattr(model, "averaged_network", "generator")
+    if isinstance(model, VideoTrainer) and hasattr(model, network):
+        return model.averaged(network)
     return contextlib.nullcontext(getattr(model, "generator", model))
 
 
@@ -58,6 +59,11 @@ class GANTrainer(VideoTrainer):
 
     def get_compile_config(self):
         return {"loss": self.loss, **super().get_compile_config()}
+
+    @property
+    def channels(self) -> int:
+        """Channels of the generated frames (3 for RGB)."""
+        return self.generator.channels
 
     def compile_from_config(self, config):
         self.compile(loss=config.get("loss", "bce"), **self._optimizers_from_config(config))

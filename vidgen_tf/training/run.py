@@ -66,19 +66,19 @@ def _run_record(run_dir: RunDir, config: TrainConfig, resolved: dict, replicas: 
             "replicas": replicas, "invocations": [*invocations, started]}
 
 
-def _dataset(config: TrainConfig, model_kwargs: dict, batch_size: int, keys: tuple,
-             held_out: list[str]):
-    """Batches of the data keys the trainer reads: "video", and "label", "prompt_tokens"
-    (captions tokenized with the model's vocabulary) and "first_frame" as it is conditioned.
-    Clips whose caption is in `held_out` are never seen."""
+def _dataset(config: TrainConfig, clip: dict, batch_size: int, keys: tuple,
+             held_out: list[str], model_kwargs: dict):
+    """Batches of the data keys the trainer reads: "video" (with the model's `clip` frames,
+    size and channels), and "label", "prompt_tokens" (captions tokenized with the model's
+    vocabulary) and "first_frame" as it is conditioned. Clips whose caption is in `held_out`
+    are never seen."""
     import tensorflow as tf
 
     from vidgen_tf.data.captions import tokenize_captions
-    from vidgen_tf.data.pipeline import load_dataset
+    from vidgen_tf.data.pipeline import load_dataset, match_channels
 
     captions = "prompt_tokens" in keys or bool(held_out)
-    kwargs = dict(frames=model_kwargs.get("frames"), size=model_kwargs.get("size"),
-                  seed=config.seed)
+    kwargs = dict(frames=clip["frames"], size=clip["size"], seed=config.seed)
     if "label" in keys:
         kwargs["labels"] = True
     if captions:
@@ -94,8 +94,13 @@ def _dataset(config: TrainConfig, model_kwargs: dict, batch_size: int, keys: tup
     if "prompt_tokens" in keys:
         ds = tokenize_captions(ds, model_kwargs["vocabulary"], model_kwargs["max_tokens"])
 
+    channels = clip["channels"]
+
     def select(element):
-        return {key: element[key] for key in keys}
+        element = {key: element[key] for key in keys}
+        if "video" in element:
+            element["video"] = match_channels(element["video"], channels)
+        return element
 
     ds = ds.map(select, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
@@ -250,7 +255,7 @@ def _fit(config: TrainConfig, run_dir: RunDir, resume: bool, verbose: int | str,
             model = trainer_cls(**resolved["model_kwargs"])
             model.compile(loss=resolved["loss"])
     if announce is not None:
-        clip = {k: getattr(model.generator, k, None) for k in ("frames", "size")}
+        clip = {k: getattr(model, k, None) for k in ("frames", "size", "channels")}
         announce(describe_run(config, {**resolved, "model_kwargs": {
             **resolved["model_kwargs"], **clip}}, source, initial_epoch))
     # Only now that the run can really start does config.json record this start.
@@ -258,15 +263,24 @@ def _fit(config: TrainConfig, run_dir: RunDir, resume: bool, verbose: int | str,
     write_json_atomic(run_dir.config, _run_record(
         run_dir, config, resolved, strategy.num_replicas_in_sync, resume))
     keys = tuple(getattr(model, "data_keys", ("video",)))
-    if bool(getattr(model.generator, "num_classes", 0)) and "label" not in keys:
+    if bool(getattr(getattr(model, "generator", None), "num_classes", 0)) and (
+            "label" not in keys):
         keys = (*keys, "label")  # the paper's category code trains on real labels
-    data = _dataset(config, resolved["model_kwargs"], resolved["batch_size"], keys,
-                    resolved.get("held_out_captions") or [])
+    clip = {"frames": model.frames, "size": model.size, "channels": model.channels}
+    data = _dataset(config, clip, resolved["batch_size"], keys,
+                    resolved.get("held_out_captions") or [], resolved["model_kwargs"])
 
     guard = NaNGuard()
-    samples = VideoSampleLogger(run_dir.samples, every=config.sample_every, num=16,
-                                seed=config.seed, tensorboard_dir=run_dir.logs,
-                                conditions=_sample_conditions(config, resolved, 16))
+    if getattr(model, "task", "generation") == "prediction":
+        from vidgen_tf.training.prediction_samples import PredictionSampleLogger
+
+        samples = PredictionSampleLogger(run_dir.samples, config.data, clip,
+                                         every=config.sample_every, seed=config.seed,
+                                         tensorboard_dir=run_dir.logs)
+    else:
+        samples = VideoSampleLogger(run_dir.samples, every=config.sample_every, num=16,
+                                    seed=config.seed, tensorboard_dir=run_dir.logs,
+                                    conditions=_sample_conditions(config, resolved, 16))
     callbacks = [
         guard,
         # Before the backup: an epoch's row is written before the epoch counts as done.

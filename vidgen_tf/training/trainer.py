@@ -117,6 +117,9 @@ class VideoTrainer(keras.Model):
     """
 
     optimizer_names: tuple[str, ...] = ()
+    # The network that samples and exports use (with its moving average, if kept).
+    averaged_network = "generator"
+    task = "generation"
     # The networks' objectives; their sum is logged as "loss", the key stock Keras callbacks
     # (TerminateOnNaN, EarlyStopping, ModelCheckpoint's default monitor) look for.
     objective_names: tuple[str, ...] = ()

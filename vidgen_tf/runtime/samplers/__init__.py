@@ -8,14 +8,16 @@ never inside a graph.
 
 | sampler | what it does | used by |
 |---|---|---|
-| `single_pass` | one call of one graph | the GANs |
+| `single_pass` | one call of one graph | the GANs, SimVP |
+| `rollout` | a step graph fed the context, then its own predictions | ConvLSTM, PredRNN |
 """
 
 from __future__ import annotations
 
+from vidgen_tf.runtime.samplers.rollout import RolloutSampler
 from vidgen_tf.runtime.samplers.single_pass import SinglePassSampler
 
-SAMPLERS = {SinglePassSampler.name: SinglePassSampler}
+SAMPLERS = {SinglePassSampler.name: SinglePassSampler, RolloutSampler.name: RolloutSampler}
 
 
 def get_sampler(manifest: dict, graphs: dict):
@@ -43,4 +45,4 @@ def session_graph(session):
     return call
 
 
-__all__ = ["SAMPLERS", "SinglePassSampler", "get_sampler", "session_graph"]
+__all__ = ["SAMPLERS", "RolloutSampler", "SinglePassSampler", "get_sampler", "session_graph"]
