@@ -83,8 +83,9 @@ def real_batch(trainer, num: int, seed: int = 0) -> dict[str, np.ndarray]:
     `(num, frames, height, width, 3)`, channels-last, in [-1, 1], and its conditions."""
     rng = np.random.default_rng(seed)
     captions = [PROMPT, "a blue square moves right"]
+    clip = (trainer.frames, SIZE, SIZE, trainer.channels)  # a predictor's context + horizon
     makers = {
-        "video": lambda: rng.uniform(-1, 1, (num, FRAMES, SIZE, SIZE, 3)).astype("float32"),
+        "video": lambda: rng.uniform(-1, 1, (num, *clip)).astype("float32"),
         "label": lambda: rng.integers(0, NUM_CLASSES, num).astype("int32"),
         "prompt_tokens": lambda: WordTokenizer(VOCABULARY, MAX_TOKENS).encode(
             [captions[i % len(captions)] for i in range(num)]),
@@ -175,6 +176,13 @@ def test_keras_round_trip_gives_equal_generator_outputs(trained):
     trainer = trained["trainer"]
     loaded = load_model(trained["path"])
     assert type(loaded) is type(trainer)
+    if trainer.task == "prediction":
+        context = real_batch(trainer, 2, seed=1)["video"][:, :trainer.context]
+        expected = np.asarray(trainer.predict_frames(context, trainer.horizon))
+        assert expected.shape == (2, trainer.horizon, SIZE, SIZE, trainer.channels)
+        np.testing.assert_array_equal(np.asarray(loaded.predict_frames(
+            context, trainer.horizon)), expected)
+        return
     inputs = generator_inputs(trainer, num=2, seed=1)
     expected = np.asarray(trainer.generator(inputs))
     assert expected.shape == (2, FRAMES, SIZE, SIZE, 3)
@@ -191,7 +199,9 @@ def test_one_fit_step_changes_every_network(trained):
 
 def test_export_parity_per_graph_and_end_to_end(exported):
     parity = exported["manifest"]["parity"]
-    assert 0 <= parity["graphs"]["generator"]["keras_vs_onnxruntime"] <= 1e-4
+    assert parity["graphs"]
+    for graph in parity["graphs"].values():
+        assert 0 <= graph["keras_vs_onnxruntime"] <= 1e-4
     assert 0 <= parity["end_to_end"]["max_abs"] <= 1e-4
 
 
@@ -201,6 +211,11 @@ def test_runtime_generates_without_tensorflow(case, trained, exported, tmp_path)
     from vidgen_tf.runtime import VideoGenerator
 
     conditions = RUNTIME_CONDITIONS[case.condition] if case.condition else {}
+    trainer = trained["trainer"]
+    predictor = trainer.task == "prediction"
+    if predictor:  # two uint8 context clips of another size, resized as the data are
+        conditions = {"context": np.random.default_rng(5).integers(
+            0, 256, (2, trainer.context, 2 * SIZE, 2 * SIZE, 3), dtype=np.uint8)}
     np.savez(tmp_path / "conditions.npz", **conditions)
     out = tmp_path / "video.npy"
     code = f"""
@@ -214,8 +229,15 @@ np.save({str(out)!r}, video)
 print(json.dumps({{"shape": list(video.shape), "dtype": str(video.dtype),
                    "heavy": sorted(m for m in ("tensorflow", "keras") if m in sys.modules)}}))
 """
-    assert run_python(code) == {"shape": [2, FRAMES, SIZE, SIZE, 3], "dtype": "uint8",
+    frames, channels = ((trainer.horizon, trainer.channels) if predictor else (FRAMES, 3))
+    assert run_python(code) == {"shape": [2, frames, SIZE, SIZE, channels], "dtype": "uint8",
                                 "heavy": []}
+    if predictor:  # the runtime's rollout is the Keras model's prediction
+        feeds = VideoGenerator(exported["export"]).inputs(2, **conditions)
+        expected = float_to_uint8(np.asarray(trainer.predict_frames(feeds["context"],
+                                                                    trainer.horizon)))
+        assert np.abs(np.load(out).astype(int) - expected).max() <= 1
+        return
     # The runtime's videos are the Keras generator's on the same inputs (up to uint8 rounding).
     feeds = VideoGenerator(exported["export"]).inputs(2, seed=0, **conditions)
     generator, _ = float32_generator(trained["path"])

@@ -51,22 +51,26 @@ def run_export(args) -> int:
     if earlier:
         print(f"replaced the earlier export named {args.name!r}: "
               f"{' and '.join(str(p) for p in earlier)}")
-    graph = manifest["graphs"]["generator"]
-    parity = manifest["parity"]["graphs"]["generator"]
     print(f"SavedModel: {args.saved_models_dir}/{args.name}")
-    print(f"ONNX:       {args.export_dir}/{args.name}/{graph['file']} "
-          f"({graph['bytes'] / 1e6:.1f} MB, opset {graph['opset']}, {graph['precision']})")
-    print(f"parity vs Keras (max abs): SavedModel {parity['keras_vs_savedmodel']:.2e}, "
-          f"onnxruntime {parity['keras_vs_onnxruntime']:.2e}; sampler end to end "
+    for name, graph in manifest["graphs"].items():
+        parity = manifest["parity"]["graphs"][name]
+        print(f"ONNX:       {args.export_dir}/{args.name}/{graph['file']} "
+              f"({graph['bytes'] / 1e6:.1f} MB, opset {graph['opset']}, {graph['precision']})")
+        print(f"parity vs Keras (max abs): SavedModel {parity['keras_vs_savedmodel']:.2e}, "
+              f"onnxruntime {parity['keras_vs_onnxruntime']:.2e}" + (
+                  f" ({name} graph)" if len(manifest["graphs"]) > 1 else ""))
+        if "int8_max_pixel_error" in parity:
+            print(f"int8 quality cost: max pixel error {parity['int8_max_pixel_error']} / 255, "
+                  f"mean {parity['int8_mean_pixel_error']:.2f}")
+    print(f"sampler end to end ({manifest['sampler']['name']}): "
           f"{manifest['parity']['end_to_end']['max_abs']:.2e}")
-    if "int8_max_pixel_error" in parity:
-        print(f"int8 quality cost: max pixel error {parity['int8_max_pixel_error']} / 255, mean "
-              f"{parity['int8_mean_pixel_error']:.2f}")
-    takes = [f"--{k.replace('_', '-')}" for k in ("label", "prompt", "first_frame")
+    takes = [f"--{k.replace('_', '-')}" for k in ("label", "prompt", "first_frame", "context")
              if k in _condition_flags(manifest)]
     if takes:
         print(f"conditions: {', '.join(takes)}")
-    print(f"generate with: vidgen generate {args.export_dir}/{args.name} --out samples.gif")
+    example = " --context FILE" if "context" in _condition_flags(manifest) else ""
+    print(f"generate with: vidgen generate {args.export_dir}/{args.name}{example} "
+          "--out samples.gif")
     return 0
 
 

@@ -75,6 +75,15 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                              "the recommended recipe at 32x32"),
                ("demo_32", "`vidgen demo`: recognisable shapes in about 1000 steps"),
                ("tiny", "tests and smoke runs (8 frames of 16x16)"))),
+    Family("convlstm", "vidgen_tf.models.convlstm", "ConvLSTM",
+           "vidgen_tf.models.convlstm.presets", "CONVLSTM_PRESETS", task="prediction",
+           summary="frame predictor: stacked ConvLSTM (Shi et al. 2015)",
+           default_preset="cpu_mmnist", preset_notes=(
+               ("cpu_mmnist", "the default: 3 layers of 64 at 64x64x1, 10 -> 10 frames, "
+                              "scheduled sampling over 10,000 steps, for a CPU"),
+               ("openstl_mmnist", "OpenSTL's Moving MNIST setting: 4 layers of 128, patches "
+                                  "of 4, 10 -> 10 frames"),
+               ("tiny", "tests and smoke runs (4 -> 4 frames of 16x16)"))),
 )}
 # Keys of a preset that configure training rather than the model.
 TRAINING_KEYS = ("batch_size", "loss")
