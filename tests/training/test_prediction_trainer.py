@@ -157,7 +157,7 @@ def test_the_export_predicts_what_keras_predicts_for_any_horizon(tmp_path):
         assert np.abs(video.astype(int) - expected).max() <= 1
     with pytest.raises(ValueError, match="needs at least 3"):
         generator.generate(context=context[:, :2])
-    with pytest.raises(ValueError, match="1 .grey. or 3 .RGB. channels"):
+    with pytest.raises(ValueError, match=r"1 \(grey\) or 3 \(RGB\) channels"):
         generator.generate(context=np.zeros((1, 3, SIZE, SIZE, 2), np.uint8))
     with pytest.raises(ValueError, match="does not take prompt"):
         generator.generate(context=context, prompt="a red circle")
