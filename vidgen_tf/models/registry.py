@@ -84,6 +84,16 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                ("openstl_mmnist", "OpenSTL's Moving MNIST setting: 4 layers of 128, patches "
                                   "of 4, 10 -> 10 frames"),
                ("tiny", "tests and smoke runs (4 -> 4 frames of 16x16)"))),
+    Family("predrnn", "vidgen_tf.models.predrnn", "PredRNN",
+           "vidgen_tf.models.predrnn.presets", "PREDRNN_PRESETS", task="prediction",
+           summary="frame predictor: stacked spatiotemporal LSTMs (Wang et al. 2017, 2022)",
+           default_preset="cpu_mmnist", preset_notes=(
+               ("cpu_mmnist", "the default: 3 layers of 64 at 64x64x1, 10 -> 10 frames, "
+                              "scheduled sampling over 10,000 steps, for a CPU"),
+               ("openstl_mmnist", "OpenSTL's Moving MNIST PredRNN: 4 layers of 128"),
+               ("openstl_mmnist_v2", "OpenSTL's PredRNN-V2: reverse scheduled sampling and "
+                                     "memory decoupling"),
+               ("tiny", "tests and smoke runs (4 -> 4 frames of 16x16)"))),
 )}
 # Keys of a preset that configure training rather than the model.
 TRAINING_KEYS = ("batch_size", "loss")
