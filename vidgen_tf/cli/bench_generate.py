@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 from vidgen_tf.errors import VidgenError
 
 PRECISIONS = ("float32", "int8")
@@ -28,7 +30,14 @@ import json, resource, sys, time
 start = time.perf_counter()
 from vidgen_tf.runtime import VideoGenerator
 import_s = time.perf_counter() - start
-video = VideoGenerator(sys.argv[1]).generate(int(sys.argv[2]), seed=0)
+generator = VideoGenerator(sys.argv[1])
+given = {}
+if "context" in generator.conditions:  # a predictor: random context clips at its size
+    import numpy as np
+    shape = generator.manifest["inputs"]["context"]["shape"]
+    given["context"] = np.random.default_rng(0).integers(0, 256, (int(sys.argv[2]), *shape),
+                                                         dtype=np.uint8)
+video = generator.generate(int(sys.argv[2]), seed=0, **given)
 assert video.dtype.name == "uint8" and video.shape[0] == int(sys.argv[2]), video.shape
 try:  # VmHWM: this process's own peak. ru_maxrss can carry the parent's peak over the fork.
     with open("/proc/self/status") as status:
@@ -160,15 +169,25 @@ def _time_runtime(path: str, args) -> dict:
     from vidgen_tf.runtime import VideoGenerator
 
     generator = VideoGenerator(path, batch_size=args.batch_size, threads=args.threads)
-    precision = generator.manifest["graphs"]["generator"].get("precision", "float32")
+    precision = next(iter(generator.manifest["graphs"].values())).get("precision", "float32")
     if args.path and args.precision and args.precision != precision:
         raise VidgenError(f"{path} is a {precision} export; --precision {args.precision} "
                           "applies to --model (export with `vidgen export --quantize int8`)")
-    noise = generator.noise(args.batch_size, seed=0)
-    median, per_call = _median_seconds(lambda: generator.run(noise), args)
+
+    def inputs(seed: int) -> dict:
+        if "context" not in generator.conditions:
+            return generator.noise(args.batch_size, seed=seed)
+        # A predictor: random uint8 context clips at the model's size, prepared as given.
+        shape = generator.manifest["inputs"]["context"]["shape"]
+        clips = np.random.default_rng(seed).integers(
+            0, 256, (args.batch_size, *shape), dtype=np.uint8)
+        return generator.inputs(args.batch_size, context=clips)
+
+    feeds = inputs(0)
+    median, per_call = _median_seconds(lambda: generator.run(feeds), args)
     start = time.perf_counter()
     for seed in range(args.calls):
-        float_to_uint8(generator.run(generator.noise(args.batch_size, seed)))
+        float_to_uint8(generator.run(inputs(seed)))
     overhead = (time.perf_counter() - start) / args.calls - median
     m = generator.manifest
     return {"name": m["name"], "path": str(path), "frames": m["video"]["frames"],
