@@ -8,7 +8,7 @@ import math
 import time
 from pathlib import Path
 
-from vidgen_tf.cli import evaluate_conditions, evaluate_fvd
+from vidgen_tf.cli import evaluate_conditions, evaluate_fvd, evaluate_predict
 from vidgen_tf.errors import VidgenError
 
 
@@ -51,6 +51,7 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     frames.set_defaults(run=run_frames)
 
     evaluate_conditions.add_parser(actions, common)
+    evaluate_predict.add_parser(actions, common)
 
 
 # --------------------------------------------------------------------------- fetch-i3d
