@@ -94,6 +94,16 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                ("openstl_mmnist_v2", "OpenSTL's PredRNN-V2: reverse scheduled sampling and "
                                      "memory decoupling"),
                ("tiny", "tests and smoke runs (4 -> 4 frames of 16x16)"))),
+    Family("simvp", "vidgen_tf.models.simvp", "SimVP", "vidgen_tf.models.simvp.presets",
+           "SIMVP_PRESETS", task="prediction",
+           summary="frame predictor: convolutional encoder, gSTA translator, decoder; all "
+                   "frames in one pass (Gao et al. 2022)",
+           default_preset="cpu_mmnist", preset_notes=(
+               ("cpu_mmnist", "the default: hid_s 32, hid_t 256, 4 gSTA blocks (6.5 M "
+                              "parameters) at 64x64x1, 10 -> 10 frames, for a CPU"),
+               ("openstl_mmnist", "OpenSTL's Moving MNIST SimVP gSTA: hid_s 64, hid_t 512, "
+                                  "8 blocks (46.8 M parameters)"),
+               ("tiny", "tests and smoke runs (4 -> 4 frames of 16x16)"))),
 )}
 # Keys of a preset that configure training rather than the model.
 TRAINING_KEYS = ("batch_size", "loss")

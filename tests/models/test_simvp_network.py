@@ -1,0 +1,54 @@
+"""SimVPNetwork: horizons, use of every context frame, and OpenSTL's parameter count."""
+
+import numpy as np
+import pytest
+
+from vidgen_tf.models.simvp import SimVP, SimVPNetwork
+
+TINY = dict(size=16, hid_s=8, hid_t=16, n_s=2, n_t=2, mlp_ratio=2.0)
+
+
+@pytest.mark.parametrize("horizon", [2, 4, 9])
+def test_shorter_equal_and_longer_horizons(horizon):
+    net = SimVPNetwork(context=4, horizon=horizon, **TINY)
+    out = net({"context": np.zeros((3, 4, 16, 16, 1), "float32")})
+    assert out.shape == (3, horizon, 16, 16, 1) and out.dtype == "float32"
+
+
+def test_a_longer_horizon_chains_passes_on_the_predictions():
+    short = SimVPNetwork(context=4, horizon=4, **TINY)
+    long = SimVPNetwork(context=4, horizon=8, **TINY)
+    long.build()
+    short.build()
+    short.set_weights(long.get_weights())
+    context = np.random.default_rng(0).uniform(-1, 1, (2, 4, 16, 16, 1)).astype("float32")
+    first = np.asarray(short({"context": context}))
+    second = np.asarray(short({"context": first}))
+    np.testing.assert_allclose(long({"context": context}), np.concatenate([first, second], 1),
+                               atol=1e-5)
+
+
+def test_every_context_frame_counts():
+    net = SimVPNetwork(context=4, horizon=4, **TINY)
+    context = np.random.default_rng(1).uniform(-1, 1, (1, 4, 16, 16, 1)).astype("float32")
+    base = np.asarray(net({"context": context}))
+    for k in range(4):
+        changed = context.copy()
+        changed[:, k] += 0.5
+        assert not np.allclose(net({"context": changed}), base), k
+
+
+def test_the_openstl_setting_has_openstls_parameter_count():
+    # OpenSTL's Moving MNIST table lists SimVP (gSTA) at 46.8 M parameters.
+    net = SimVPNetwork()
+    net.build()
+    assert round(net.count_params() / 1e6, 1) == 46.8
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="size must be a multiple of 4"):
+        SimVPNetwork(size=30)
+    with pytest.raises(ValueError, match="n_t must be an integer >= 2"):
+        SimVPNetwork(n_t=1)
+    with pytest.raises(ValueError, match="predicts the 4 frames"):
+        SimVP(context=4, horizon=4, **TINY).predict_frames(np.zeros((1, 4, 16, 16, 1)), 5)
