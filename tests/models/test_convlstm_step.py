@@ -80,3 +80,12 @@ def test_a_prediction_never_sees_the_frames_it_predicts():
     after = np.asarray(model.forecast(changed, 0)[0])
     np.testing.assert_array_equal(after[:, :4], before[:, :4])
     assert not np.array_equal(after[:, 4:], before[:, 4:])
+
+
+def test_the_openstl_setting_has_openstls_weights_plus_the_gate_biases():
+    # OpenSTL's ConvLSTM_Model(4, [128] * 4, filter 5, patch 4) lists 15,083,520 parameters,
+    # of which its forward pass uses 11,675,648 (conv_o and conv_last, 851,968 per layer, are
+    # defined and never called). Ours adds a bias to each layer's 4 x 128 gates.
+    step = ConvLSTMStep()
+    step.build()
+    assert sum(int(np.prod(w.shape)) for w in step.trainable_weights) == 11_675_648 + 4 * 512

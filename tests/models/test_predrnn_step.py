@@ -68,3 +68,13 @@ def test_the_decoupling_loss_is_the_mean_absolute_cosine_of_the_adapted_incremen
 def test_layers_of_different_widths_are_refused():
     with pytest.raises(ValueError, match="same width"):
         PredRNNStep(hidden=(64, 32))
+
+
+def test_the_openstl_setting_has_openstls_weights():
+    # OpenSTL's PredRNN_Model(4, [128] * 4, in_shape (20, 1, 64, 64), filter 5, patch 4, no
+    # layer norm) has 23,838,720 parameters (PyTorch, counted on its code); PredRNN-V2 adds
+    # the adapter.
+    step = PredRNNStep()
+    step.build()
+    weights = [w for w in step.trainable_weights if "adapter" not in w.path]
+    assert sum(int(np.prod(w.shape)) for w in weights) == 23_838_720

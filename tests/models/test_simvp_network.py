@@ -39,10 +39,13 @@ def test_every_context_frame_counts():
 
 
 def test_the_openstl_setting_has_openstls_parameter_count():
-    # OpenSTL's Moving MNIST table lists SimVP (gSTA) at 46.8 M parameters.
+    # OpenSTL's own SimVP_Model(in_shape=(10, 1, 64, 64), hid_S=64, hid_T=512, N_S=4, N_T=8,
+    # model_type="gSTA") has 46,769,665 parameters (PyTorch, counted here on its code); its
+    # table lists 46.8 M. Keras also counts BatchNorm's moving statistics, which PyTorch keeps
+    # as buffers: only the trainable weights compare.
     net = SimVPNetwork()
     net.build()
-    assert round(net.count_params() / 1e6, 1) == 46.8
+    assert sum(int(np.prod(w.shape)) for w in net.trainable_weights) == 46_769_665
 
 
 def test_bad_arguments_are_named():

@@ -33,8 +33,11 @@ class ConvLSTMStep(keras.Model):
     (`tf.nn.space_to_depth`), which the cells see at size / patch_size. Layer l takes the
     layer below's hidden state (layer 0 the patched frame) and its own state (h, c): one
     convolution of [input, h] gives the gates i, f, g, o; c' = sigmoid(f + 1) c +
-    sigmoid(i) tanh(g) (forget bias 1, as OpenSTL), h' = sigmoid(o) tanh(c'). A 1x1
-    convolution of the top h' gives the next frame's patches (`tf.nn.depth_to_space`).
+    sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c'). A 1x1 convolution of the top h' gives the
+    next frame's patches (`tf.nn.depth_to_space`). OpenSTL's cell computes the same without
+    biases and without the forget bias of 1 (it defines one, and two convolutions, that its
+    forward pass never uses); here the gate convolutions have biases and the forget gate
+    starts open, the usual LSTM practice.
 
     Args:
         size: int, default 64. Frame height and width.

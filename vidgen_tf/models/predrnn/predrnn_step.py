@@ -21,7 +21,8 @@ class PredRNNStep(keras.Model):
     layer, with x the input (the layer below's h), convolutions of x, h and m give:
     c' = sigmoid(f + 1) c + sigmoid(i) tanh(g) (delta_c the second term), m' = sigmoid(f' + 1)
     m + sigmoid(i') tanh(g') (delta_m), o = sigmoid(o_x + o_h + conv([c', m'])), h' =
-    o tanh(1x1 conv([c', m'])). A 1x1 convolution of the top h' gives the next frame.
+    o tanh(1x1 conv([c', m'])). A 1x1 convolution of the top h' gives the next frame. As in
+    OpenSTL, no convolution has a bias: at its setting both have 23,838,720 weights.
 
     With `decouple_loss` (PredRNN-V2), a step in training also returns "decouple_loss"
     `(batch,)`: the mean over layers and channels of |cos| between delta_c and delta_m, each
@@ -63,13 +64,17 @@ class PredRNNStep(keras.Model):
         self.decouple_loss = bool(decouple_loss)
         # Layers
         n, k = hidden[0], kernel_size
-        self.conv_x = [keras.layers.Conv2D(7 * n, k, padding="same", name=f"conv_x_{i}")
+        self.conv_x = [keras.layers.Conv2D(7 * n, k, padding="same", use_bias=False,
+                                         name=f"conv_x_{i}")
                        for i in range(len(hidden))]
-        self.conv_h = [keras.layers.Conv2D(4 * n, k, padding="same", name=f"conv_h_{i}")
+        self.conv_h = [keras.layers.Conv2D(4 * n, k, padding="same", use_bias=False,
+                                         name=f"conv_h_{i}")
                        for i in range(len(hidden))]
-        self.conv_m = [keras.layers.Conv2D(3 * n, k, padding="same", name=f"conv_m_{i}")
+        self.conv_m = [keras.layers.Conv2D(3 * n, k, padding="same", use_bias=False,
+                                         name=f"conv_m_{i}")
                        for i in range(len(hidden))]
-        self.conv_o = [keras.layers.Conv2D(n, k, padding="same", name=f"conv_o_{i}")
+        self.conv_o = [keras.layers.Conv2D(n, k, padding="same", use_bias=False,
+                                         name=f"conv_o_{i}")
                        for i in range(len(hidden))]
         self.conv_last = [keras.layers.Conv2D(n, 1, use_bias=False, name=f"conv_last_{i}")
                           for i in range(len(hidden))]
