@@ -311,7 +311,9 @@ def test_held_out_captions_never_reach_training(text_run):
 
     config, resolved = text_run
     kwargs = resolved["model_kwargs"]
-    ds = _dataset(config, kwargs, 8, ("video", "prompt_tokens"), resolved["held_out_captions"])
+    clip = {"frames": kwargs.get("frames"), "size": kwargs.get("size"), "channels": 3}
+    ds = _dataset(config, clip, 8, ("video", "prompt_tokens"), resolved["held_out_captions"],
+                  kwargs)
     vocabulary = ["", *kwargs["vocabulary"]]
     seen = []
     for batch in ds.take(50):  # 400 clips
