@@ -12,11 +12,11 @@ _MMNIST = {"context": 10, "horizon": 10, "size": 64, "channels": 1, "patch_size"
            "loss": "mse"}
 
 CONVLSTM_PRESETS: dict[str, dict] = {
-    "openstl_mmnist": {**_MMNIST, "hidden": (128, 128, 128, 128)},
     # A quarter of the compute for a 2-core CPU: 3 layers of 64, and a sampling schedule
     # that reaches 0 within the ~10,000 steps a few CPU hours buy (1e-4 a step).
     "cpu_mmnist": {**_MMNIST, "hidden": (64, 64, 64), "sampling_stop_iter": 10000,
                    "sampling_changing_rate": 1e-4},
+    "openstl_mmnist": {**_MMNIST, "hidden": (128, 128, 128, 128)},
     # For tests and smoke runs.
     "tiny": {"context": 4, "horizon": 4, "size": 16, "channels": 1, "patch_size": 4,
              "hidden": (8, 8), "kernel_size": 3, "learning_rate": 1e-3, "batch_size": 2,

@@ -14,14 +14,14 @@ _MMNIST = {"context": 10, "horizon": 10, "size": 64, "channels": 1, "patch_size"
            "batch_size": 16, "loss": "mse"}
 
 PREDRNN_PRESETS: dict[str, dict] = {
-    "openstl_mmnist": dict(_MMNIST),
-    "openstl_mmnist_v2": {**_MMNIST, "reverse_scheduled_sampling": True,
-                          "r_sampling_step_1": 25000, "r_sampling_step_2": 50000,
-                          "r_exp_alpha": 5000.0, "decouple_loss": True, "decouple_beta": 0.1},
     # For a 2-core CPU: 3 layers of 64, and a sampling schedule that ends within the ~10,000
     # steps a few CPU hours buy.
     "cpu_mmnist": {**_MMNIST, "hidden": (64, 64, 64), "sampling_stop_iter": 10000,
                    "sampling_changing_rate": 1e-4},
+    "openstl_mmnist": dict(_MMNIST),
+    "openstl_mmnist_v2": {**_MMNIST, "reverse_scheduled_sampling": True,
+                          "r_sampling_step_1": 25000, "r_sampling_step_2": 50000,
+                          "r_exp_alpha": 5000.0, "decouple_loss": True, "decouple_beta": 0.1},
     # For tests and smoke runs.
     "tiny": {"context": 4, "horizon": 4, "size": 16, "channels": 1, "patch_size": 4,
              "hidden": (8, 8), "kernel_size": 3, "decouple_loss": True, "decouple_beta": 0.1,

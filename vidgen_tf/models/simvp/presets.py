@@ -10,10 +10,10 @@ _MMNIST = {"context": 10, "horizon": 10, "size": 64, "channels": 1, "learning_ra
            "batch_size": 16, "loss": "mse"}
 
 SIMVP_PRESETS: dict[str, dict] = {
-    "openstl_mmnist": {**_MMNIST, "hid_s": 64, "hid_t": 512, "n_s": 4, "n_t": 8,
-                       "mlp_ratio": 8.0},
     # For a 2-core CPU: half the widths and half the translator (6.5 M parameters).
     "cpu_mmnist": {**_MMNIST, "hid_s": 32, "hid_t": 256, "n_s": 4, "n_t": 4, "mlp_ratio": 8.0},
+    "openstl_mmnist": {**_MMNIST, "hid_s": 64, "hid_t": 512, "n_s": 4, "n_t": 8,
+                       "mlp_ratio": 8.0},
     # For tests and smoke runs.
     "tiny": {"context": 4, "horizon": 4, "size": 16, "channels": 1, "hid_s": 8, "hid_t": 16,
              "n_s": 2, "n_t": 2, "mlp_ratio": 2.0, "learning_rate": 1e-3, "batch_size": 2,
