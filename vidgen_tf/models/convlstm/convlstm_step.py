@@ -71,6 +71,13 @@ class ConvLSTMStep(keras.Model):
                                             use_bias=False, dtype="float32", name="to_frame")
 
     @property
+    def input_dtype(self) -> str:
+        # Keras would cast every floating input (the frame and the states) to the compute
+        # dtype, so under mixed_bfloat16 the memories would round to bfloat16 at each step.
+        # They enter as float32; the convolutions cast to the compute dtype themselves.
+        return "float32"
+
+    @property
     def grid(self) -> int:
         return self.size // self.patch_size
 
@@ -93,8 +100,7 @@ class ConvLSTMStep(keras.Model):
         x = tf.nn.space_to_depth(inputs["frame"], self.patch_size)
         out = {}
         for i, conv in enumerate(self.gates):
-            # Keras casts a mixed-precision model's inputs to bfloat16; the cell state stays
-            # float32 between steps.
+            # The states arrive in float32 (input_dtype); the cell state stays float32.
             h, c = inputs[f"h{i}"], ops.cast(inputs[f"c{i}"], "float32")
             gates = conv(ops.concatenate([ops.cast(x, conv.compute_dtype),
                                           ops.cast(h, conv.compute_dtype)], axis=-1))

@@ -83,6 +83,13 @@ class PredRNNStep(keras.Model):
                                             use_bias=False, dtype="float32", name="to_frame")
 
     @property
+    def input_dtype(self) -> str:
+        # Keras would cast every floating input (the frame and the states) to the compute
+        # dtype, so under mixed_bfloat16 the memories would round to bfloat16 at each step.
+        # They enter as float32; the convolutions cast to the compute dtype themselves.
+        return "float32"
+
+    @property
     def grid(self) -> int:
         return self.size // self.patch_size
 
@@ -110,7 +117,7 @@ class PredRNNStep(keras.Model):
 
     def call(self, inputs, training=False):
         x = tf.nn.space_to_depth(inputs["frame"], self.patch_size)
-        # Keras casts a mixed-precision model's inputs to bfloat16; memories stay float32.
+        # The states arrive in float32 (input_dtype); the memories stay float32.
         m = ops.cast(inputs["m"], "float32")
         out, decouple = {}, []
         for i in range(len(self.hidden)):
