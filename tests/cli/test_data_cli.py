@@ -133,6 +133,12 @@ def test_bench_train_prints_median_step_seconds_as_json():
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["median_step_s"] > 0 and len(report["steps"]) == 3
     assert report["median_step_s"] == sorted(report["steps"])[1]
+    # A predictor trains on context + horizon frames at its own channels (grey here).
+    predictor = run_cli("bench", "train", "--model", "simvp", "--preset", "tiny", "--steps",
+                        "1", "--warmup", "0", "--json")
+    assert predictor.returncode == 0, predictor.stderr[-2000:]
+    report = json.loads(predictor.stdout.strip().splitlines()[-1])
+    assert report["frames"] == 8 and report["size"] == 16 and report["median_step_s"] > 0
     unknown = run_cli("bench", "train", "--model", "dcgan3d", "--preset", "nope")
     assert unknown.returncode == 2 and "choose one of: default_64" in unknown.stderr
 

@@ -38,7 +38,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
         "train", parents=[common], help="seconds per training iteration of a model",
         description="Time training iterations (every network's step) of a model preset on "
                     "an in-memory batch, so data loading is not timed: median after warm-up.")
-    train.add_argument("--model", default="dcgan3d", help="dcgan3d (default), vgan or mocogan")
+    train.add_argument("--model", default="dcgan3d",
+                       help="dcgan3d (default), vgan, mocogan, convlstm, predrnn or simvp")
     train.add_argument("--preset", default=None, help="named configuration of the model")
     train.add_argument("--batch-size", type=int, default=None,
                        help="batch size (default: the preset's)")
@@ -115,11 +116,16 @@ def run_train(args) -> int:
     set_precision(args.precision)
     model = build_untrained(args.model, args.preset)
     model.compile()
-    frames, size = model.generator.frames, model.generator.size
+    # A predictor trains on clips of context + horizon frames at its own channels; a
+    # generator's discriminators see RGB clips of the generator's length.
+    shaped = model if getattr(model, "task", "") == "prediction" else model.generator
+    frames, size = shaped.frames, shaped.size
+    channels = getattr(shaped, "channels", 3)
     rng = np.random.default_rng(0)
-    element = {"video": rng.uniform(-1, 1, (batch_size, frames, size, size, 3)).astype("float32")}
-    if getattr(model.generator, "num_classes", 0):
-        element["label"] = rng.integers(model.generator.num_classes, size=batch_size)
+    element = {"video": rng.uniform(-1, 1, (batch_size, frames, size, size, channels))
+               .astype("float32")}
+    if getattr(shaped, "num_classes", 0):
+        element["label"] = rng.integers(shaped.num_classes, size=batch_size)
         element["label"] = element["label"].astype("int32")
     data = tf.data.Dataset.from_tensors(element).repeat()
 
