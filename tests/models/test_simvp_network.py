@@ -38,6 +38,26 @@ def test_every_context_frame_counts():
         assert not np.allclose(net({"context": changed}), base), k
 
 
+def test_the_residual_path_starts_at_the_last_frame_and_adds_the_change():
+    net = SimVPNetwork(context=4, horizon=6, channels=3, residual=True, **TINY)
+    context = np.random.default_rng(2).uniform(-1, 1, (2, 4, 16, 16, 3)).astype("float32")
+    # The readout starts at zero: every predicted frame is the last given one.
+    np.testing.assert_array_equal(net({"context": context}),
+                                  np.repeat(context[:, -1:], 6, axis=1))
+    # With the readout trained, a pass is the plain network's output plus its input's last
+    # frame; the second pass (frames 5 and 6) adds the first pass's last prediction.
+    plain = SimVPNetwork(context=4, horizon=4, channels=3, **TINY)
+    plain.build()
+    rng = np.random.default_rng(3)
+    net.set_weights([rng.normal(0, 0.1, w.shape).astype("float32") for w in net.get_weights()])
+    plain.set_weights(net.get_weights())
+    first = np.asarray(plain({"context": context})) + context[:, -1:]
+    second = np.asarray(plain({"context": first}))[:, :2] + first[:, -1:]
+    np.testing.assert_allclose(net({"context": context}), np.concatenate([first, second], 1),
+                               atol=1e-5)
+    assert SimVPNetwork.from_config(net.get_config()).residual
+
+
 def test_the_openstl_setting_has_openstls_parameter_count():
     # OpenSTL's own SimVP_Model(in_shape=(10, 1, 64, 64), hid_S=64, hid_T=512, N_S=4, N_T=8,
     # model_type="gSTA") has 46,769,665 parameters (PyTorch, counted here on its code); its

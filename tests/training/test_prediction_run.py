@@ -18,19 +18,24 @@ def test_generator_and_predictor_flags_do_not_mix(tmp_path):
                            "hinge", "--out", str(out)), "loss is one of mse, l1")
     one_line_error(run_cli("train", "--model", "convlstm", "--horizon", "0", "--out",
                            str(out)), "horizon must be >= 1")
+    one_line_error(run_cli("train", "--model", "simvp", "--channels", "2", "--out", str(out)),
+                   "channels must be 1 (grey) or 3 (RGB); received 2")
+    one_line_error(run_cli("train", "--model", "mocogan", "--channels", "1", "--out",
+                           str(out)), "--channels is for the predictors")
     assert not out.exists()
 
 
 def test_a_predictor_run_trains_writes_its_grids_and_resumes(tmp_path):
     out = tmp_path / "run"
     first = run_cli("train", "--model", "convlstm", "--preset", "tiny", "--data", "shapes",
-                    "--context", "3", "--horizon", "2", "--epochs", "1", "--steps-per-epoch",
-                    "2", "--out", str(out))
+                    "--context", "3", "--horizon", "2", "--channels", "3", "--epochs", "1",
+                    "--steps-per-epoch", "2", "--out", str(out))
     assert first.returncode == 0, first.stderr
-    assert "3 frames in, 2 predicted, 16x16x1" in first.stdout
+    assert "3 frames in, 2 predicted, 16x16x3" in first.stdout
     config = json.loads((out / "config.json").read_text())
     assert config["resolved"]["model_kwargs"]["context"] == 3
     assert config["resolved"]["model_kwargs"]["horizon"] == 2
+    assert config["resolved"]["model_kwargs"]["channels"] == 3
     from vidgen_tf.data.video_io import read_video
 
     grid = read_video(out / "samples" / "latest.gif")

@@ -52,6 +52,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--horizon", type=int, default=None, metavar="H",
                        help="predictors: frames predicted and trained on (default: the "
                             "preset's)")
+    train.add_argument("--channels", type=int, default=None, metavar="C",
+                       help="predictors: 1 (grey, as Moving MNIST) or 3 (RGB) (default: the "
+                            "preset's)")
     train.add_argument("--size", type=int, default=None, help="frame height and width")
     train.add_argument("--batch-size", type=int, default=None, help="global batch size")
     train.add_argument("--epochs", type=int, default=None,
@@ -96,7 +99,8 @@ def run_train(args) -> int:
         size=args.size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch, loss=args.loss, precision=args.precision,
         strategy=args.strategy, seed=args.seed, sample_every=args.sample_every,
-        conditions=args.condition, context=args.context, horizon=args.horizon)
+        conditions=args.condition, context=args.context, horizon=args.horizon,
+        channels=args.channels)
     summary = train_run(config, args.out, resume=args.resume,
                         verbose=1 if sys.stdout.isatty() else 2,
                         announce=lambda text: print(text, flush=True))

@@ -103,6 +103,8 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                               "parameters) at 64x64x1, 10 -> 10 frames, for a CPU"),
                ("openstl_mmnist", "OpenSTL's Moving MNIST SimVP gSTA: hid_s 64, hid_t 512, "
                                   "8 blocks (46.8 M parameters)"),
+               ("cpu_real", "your own colour videos: 64x64x3, 10 -> 10 frames, small, "
+                            "predicting the change from the last frame"),
                ("tiny", "tests and smoke runs (4 -> 4 frames of 16x16)"))),
 )}
 # Keys of a preset that configure training rather than the model.

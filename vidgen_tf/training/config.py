@@ -33,6 +33,7 @@ class TrainConfig:
     conditions: str | None = None  # comma-separated: label, text, first_frame
     context: int | None = None  # predictors: frames given (None: the preset's)
     horizon: int | None = None  # predictors: frames predicted (None: the preset's)
+    channels: int | None = None  # predictors: 1 (grey) or 3 (RGB) (None: the preset's)
     model_kwargs: dict = dataclasses.field(default_factory=dict)
 
     def resolved(self) -> dict:
@@ -51,6 +52,11 @@ class TrainConfig:
         if not predictor and (self.context is not None or self.horizon is not None):
             raise VidgenError(f"--context and --horizon are for the predictors (convlstm, "
                               f"predrnn, simvp); {self.model} generates clips of --frames")
+        if not predictor and self.channels is not None:
+            raise VidgenError(f"--channels is for the predictors (convlstm, predrnn, simvp); "
+                              f"{self.model} generates RGB clips")
+        if self.channels is not None:
+            kwargs["channels"] = self.channels
         if self.context is not None:
             kwargs["context"] = self.context
         if self.horizon is not None:
@@ -77,6 +83,8 @@ def check_config(config: TrainConfig) -> None:
         if getattr(config, name) is not None and getattr(config, name) < 1:
             raise VidgenError(f"{name.replace('_', '-')} must be >= 1; received "
                               f"{getattr(config, name)}")
+    if config.channels not in (None, 1, 3):
+        raise VidgenError(f"channels must be 1 (grey) or 3 (RGB); received {config.channels}")
     if config.batch_size is not None and config.batch_size < 1:
         raise VidgenError(f"batch-size must be >= 1; received {config.batch_size}")
     if not 0 <= config.seed <= MAX_SEED:  # TensorFlow's seeds are int32 in places

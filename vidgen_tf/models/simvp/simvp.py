@@ -18,7 +18,8 @@ class SimVP(PredictionTrainer):
 
     Args:
         predictor: SimVPNetwork or None (built from the arguments below).
-        context, horizon, size, channels, hid_s, hid_t, n_s, n_t, mlp_ratio: the network's
+        context, horizon, size, channels, hid_s, hid_t, n_s, n_t, mlp_ratio, residual: the
+            network's
             (used only when it is built here); see `SimVPNetwork`.
         learning_rate: float, default 1e-3. Adam's.
         seed: int, default 0.
@@ -33,12 +34,13 @@ class SimVP(PredictionTrainer):
     def __init__(self, predictor: SimVPNetwork | None = None, *, context: int = 10,
                  horizon: int = 10, size: int = 64, channels: int = 1, hid_s: int = 64,
                  hid_t: int = 512, n_s: int = 4, n_t: int = 8, mlp_ratio: float = 8.0,
-                 learning_rate: float = 1e-3, seed: int = 0, **kwargs):
+                 residual: bool = False, learning_rate: float = 1e-3, seed: int = 0, **kwargs):
         if isinstance(predictor, dict):
             predictor = keras.saving.deserialize_keras_object(predictor)
         predictor = predictor or SimVPNetwork(context=context, horizon=horizon, size=size,
                                               channels=channels, hid_s=hid_s, hid_t=hid_t,
-                                              n_s=n_s, n_t=n_t, mlp_ratio=mlp_ratio)
+                                              n_s=n_s, n_t=n_t, mlp_ratio=mlp_ratio,
+                                              residual=residual)
         super().__init__(predictor, context=predictor.context, horizon=predictor.horizon,
                          learning_rate=learning_rate, seed=seed, **kwargs)
 
@@ -59,5 +61,5 @@ class SimVP(PredictionTrainer):
         p = self.predictor
         config.update(predictor=keras.saving.serialize_keras_object(p), size=p.size,
                       channels=p.channels, hid_s=p.hid_s, hid_t=p.hid_t, n_s=p.n_s, n_t=p.n_t,
-                      mlp_ratio=p.mlp_ratio)
+                      mlp_ratio=p.mlp_ratio, residual=p.residual)
         return config

@@ -97,6 +97,10 @@ class SimVPNetwork(keras.Model):
         n_s: int, default 4. Encoder (and decoder) blocks.
         n_t: int, default 8. Translator blocks, >= 2.
         mlp_ratio: float, default 8. Widening of the translator's MLPs.
+        residual: bool, default False. Each predicted frame is the last given frame plus the
+            network's output, whose readout starts at zero: the network learns the change,
+            and training starts from copying the last frame. For real video, where little
+            changes from frame to frame; OpenSTL's SimVP has no such path.
 
     `call({"context": (batch, context, size, size, channels)})`, channels-last in [-1, 1],
     returns float32 `(batch, horizon, size, size, channels)` (linear).
@@ -109,7 +113,7 @@ class SimVPNetwork(keras.Model):
 
     def __init__(self, context: int = 10, horizon: int = 10, size: int = 64, channels: int = 1,
                  hid_s: int = 64, hid_t: int = 512, n_s: int = 4, n_t: int = 8,
-                 mlp_ratio: float = 8.0, **kwargs):
+                 mlp_ratio: float = 8.0, residual: bool = False, **kwargs):
         super().__init__(**kwargs)
         for name, value, low in (("context", context, 1), ("horizon", horizon, 1),
                                  ("hid_s", hid_s, 2), ("hid_t", hid_t, 2), ("n_s", n_s, 1),
@@ -130,7 +134,7 @@ class SimVPNetwork(keras.Model):
         # Config
         self.context, self.horizon, self.size, self.channels = context, horizon, size, channels
         self.hid_s, self.hid_t, self.n_s, self.n_t = hid_s, hid_t, n_s, n_t
-        self.mlp_ratio = float(mlp_ratio)
+        self.mlp_ratio, self.residual = float(mlp_ratio), bool(residual)
         # Layers
         strides = strided_layers(n_s)
         self.encoder = [_ConvSC(hid_s, 3, down=s, name=f"enc_{i}") for i, s in enumerate(strides)]
@@ -141,7 +145,8 @@ class SimVPNetwork(keras.Model):
         self.out_of_translator = layers.Conv2D(wide, 1, name="out_of_translator")
         self.decoder = [_ConvSC(hid_s, 3, up=s, name=f"dec_{i}")
                         for i, s in enumerate(reversed(strides))]
-        self.readout = layers.Conv2D(channels, 1, dtype="float32", name="readout")
+        self.readout = layers.Conv2D(channels, 1, dtype="float32", name="readout",
+                                     **({"kernel_initializer": "zeros"} if residual else {}))
 
     def build(self, input_shape=None):
         if not self.built:
@@ -175,6 +180,8 @@ class SimVPNetwork(keras.Model):
         predicted = []
         while sum(p.shape[1] for p in predicted) < self.horizon:
             out = self._one_pass(frames, training=training)
+            if self.residual:  # the change from the last given frame
+                out = out + ops.cast(frames[:, -1:], out.dtype)
             predicted.append(out)
             frames = ops.cast(out, self.compute_dtype)
         return ops.concatenate(predicted, axis=1)[:, :self.horizon]
@@ -183,5 +190,5 @@ class SimVPNetwork(keras.Model):
         config = super().get_config()
         config.update(context=self.context, horizon=self.horizon, size=self.size,
                       channels=self.channels, hid_s=self.hid_s, hid_t=self.hid_t, n_s=self.n_s,
-                      n_t=self.n_t, mlp_ratio=self.mlp_ratio)
+                      n_t=self.n_t, mlp_ratio=self.mlp_ratio, residual=self.residual)
         return config
