@@ -34,7 +34,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
         "generate", parents=[common], help="generate videos from an exported model (ONNX)",
         description="Generate videos with onnxruntime from a `vidgen export` directory; "
                     "TensorFlow is never imported. .mp4 and .gif get a grid of all videos; "
-                    ".npy gets the uint8 array (num, frames, height, width, 3).")
+                    ".npy gets the uint8 array (num, frames, height, width, channels): 3 "
+                    "channels, or 1 for a grey predictor.")
     generate.add_argument("path", metavar="PATH", help="export directory (holds manifest.json)")
     generate.add_argument("--num", type=int, default=None,
                           help="videos to generate (default 16; with --context, one per "

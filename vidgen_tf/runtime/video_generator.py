@@ -187,9 +187,16 @@ class VideoGenerator:
                              f"{what}")
         missing = [key for key, (_, item) in takes.items()
                    if key not in given and not item.get("optional", False)]
+        if missing == ["context"]:
+            shape = takes["context"][1]["shape"]
+            raise ValueError(f"{self.name} predicts frames: give it the frames to continue, "
+                             f"context= (--context FILE: a video, or a .npy of uint8 clips "
+                             f"(N, {shape[0]}, H, W, C))")
         if missing:
-            raise ValueError(f"{self.name} needs {', '.join(map(_described, missing))} (it "
-                             f"takes {', '.join(_described(k) for k in takes)})")
+            optional = [k for k in takes if k not in missing]
+            also = (f"; it also takes {', '.join(map(_described, optional))}" if optional
+                    else "")
+            raise ValueError(f"{self.name} needs {', '.join(map(_described, missing))}{also}")
         num = self._check_num(num)
         feeds = self.noise(num, seed, given.get("label"), frames)
         for key, value in given.items():
