@@ -75,9 +75,9 @@ def export_generator(source: str | os.PathLike, name: str, *,
     else:  # a bare generator saved on its own
         spec = generator_export_spec(generator, class_names=resolved.get("class_names"))
     predictor = getattr(trainer, "task", "generation") == "prediction"
-    if quantize and (predictor or len(spec.inputs) != len(generator.noise_spec())):
-        raise ExportError("int8 export is available for unconditional generators only; export "
-                          "this model in float32 (drop --quantize)")
+    if quantize and not predictor and len(spec.inputs) != len(generator.noise_spec()):
+        raise ExportError("int8 export is available for unconditional generators and "
+                          "predictors only; export this model in float32 (drop --quantize)")
     saved_final = Path(saved_models_dir) / name
     export_final = Path(export_dir) / name
     with staging(saved_final) as saved_tmp, staging(export_final) as export_tmp:
@@ -97,7 +97,8 @@ def export_generator(source: str | os.PathLike, name: str, *,
             examples = [example_inputs(spec, 2, seed=0), example_inputs(spec, 1, seed=0)]
             examples = [{k: v for k, v in e.items() if k in spec.graphs[graph].inputs}
                         for e in examples]
-            graph_info[graph] = rewrite_onnx(onnx_path, examples, for_int8=bool(quantize),
+            graph_info[graph] = rewrite_onnx(onnx_path, examples,
+                                             for_int8=bool(quantize) and not predictor,
                                              grus=grus)
             # "batch", "frames", "tokens" rather than tf2onnx's "unk__139" in the shapes
             io_shapes = _graph_shapes(spec, graph)
@@ -106,7 +107,16 @@ def export_generator(source: str | os.PathLike, name: str, *,
             onnx_paths[graph] = onnx_path
         end_to_end = verify_end_to_end(spec, onnx_paths)
         precision = "float32"
-        if quantize:
+        if quantize and predictor:
+            from vidgen_tf.export.quantize_predictor import quantize_predictor_int8
+
+            (graph, onnx_path), = onnx_paths.items()
+            parities[graph]["float32_onnx_sha256"] = file_sha256(onnx_path)
+            parities[graph].update(quantize_predictor_int8(
+                trainer, onnx_paths, (provenance.get("train_config") or {}).get("data")))
+            name_dims_in_file(onnx_path, _graph_shapes(spec, graph))
+            precision = quantize
+        elif quantize:
             from vidgen_tf.export.quantize import quantize_int8
 
             onnx_path, parity = onnx_paths["generator"], parities["generator"]

@@ -72,6 +72,24 @@ def quantize_int8(generator, onnx_path: Path) -> dict:
 def _quantize_qdq(model, calibration: list[dict], onnx_path: Path) -> None:
     """onnxruntime's static QDQ quantization, after rewriting every ConvTranspose as Conv."""
     import onnx
+
+    from vidgen_tf.export.onnx_rewrite import rewrite_conv_transposes
+
+    rewrite_conv_transposes(model, calibration[0], min_input_size=0, min_output_channels=0)
+    rewritten = onnx_path.with_name(f".{onnx_path.stem}.rewritten.onnx")
+    try:
+        onnx.save(model, str(rewritten))
+        quantize_qdq(rewritten, calibration, onnx_path,
+                     op_types=["Conv", "ConvTranspose", "MatMul"])
+    finally:
+        rewritten.unlink(missing_ok=True)
+
+
+def quantize_qdq(source: Path, calibration: list[dict], onnx_path: Path,
+                 op_types: list[str]) -> None:
+    """Write the int8 (QDQ) version of the float32 ONNX file `source` to `onnx_path`:
+    onnxruntime's static quantization of `op_types`, weights int8 per output channel,
+    activations uint8 with min-max ranges from the `calibration` feeds."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -81,26 +99,19 @@ def _quantize_qdq(model, calibration: list[dict], onnx_path: Path) -> None:
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from vidgen_tf.export.onnx_rewrite import rewrite_conv_transposes
-
-    class NoiseReader(CalibrationDataReader):
+    class Feeds(CalibrationDataReader):
         def __init__(self):
             self.batches = iter(calibration)
 
         def get_next(self):
             return next(self.batches, None)
 
-    rewrite_conv_transposes(model, calibration[0], min_input_size=0, min_output_channels=0)
-    rewritten = onnx_path.with_name(f".{onnx_path.stem}.rewritten.onnx")
     prepared = onnx_path.with_name(f".{onnx_path.stem}.prepared.onnx")
     try:
-        onnx.save(model, str(rewritten))
-        quant_pre_process(str(rewritten), str(prepared), skip_symbolic_shape=True)
-        quantize_static(str(prepared), str(onnx_path), NoiseReader(),
-                        quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax,
-                        op_types_to_quantize=["Conv", "ConvTranspose", "MatMul"])
+        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+        quantize_static(str(prepared), str(onnx_path), Feeds(), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+                        op_types_to_quantize=op_types)
     finally:
-        rewritten.unlink(missing_ok=True)
         prepared.unlink(missing_ok=True)
