@@ -7,12 +7,14 @@ median of per-round ratios). Both sides build the family at OpenSTL's Moving MNI
 
     python benchmarks/paired_vs_openstl.py train simvp --torch-python /tmp/torch/bin/python \\
         --openstl /tmp/openstl [--precision mixed_bfloat16] [--rounds 6] [--calls 2]
-    python benchmarks/paired_vs_openstl.py predict predrnn --torch-python ... --openstl ...
+    python benchmarks/paired_vs_openstl.py predict predrnn --torch-python ... --openstl ... \\
+        [--quantize int8]
 
 `train` times one training step at batch 16 (10 context + 10 future frames, 64x64x1):
 vidgen_tf's `model.fit` steps against OpenSTL's forward, MSE, backward and Adam step.
 `predict` times one clip's 10 predicted frames: vidgen_tf's runtime (onnxruntime and the
-numpy sampler, on an export of the untrained model) against OpenSTL's forward pass in eval
+numpy sampler, on an export of the untrained model; with --quantize int8, the int8 export of
+a one-step run, calibrated on Moving MNIST) against OpenSTL's forward pass in eval
 mode without gradients. PyTorch (`torch==2.13.0 numpy timm`) lives in its own environment,
 given by --torch-python; OpenSTL is a checkout given by --openstl, never copied here.
 """
@@ -79,6 +81,21 @@ for line in sys.stdin:
     print((time.perf_counter() - start) / calls, flush=True)
 """
 
+# int8 calibrates on the run's data: a one-step run on Moving MNIST stands in for a trained one
+# (the speed of a graph does not depend on its weights).
+_EXPORT_INT8 = """
+import subprocess, sys
+from pathlib import Path
+vidgen = str(Path(sys.executable).parent / "vidgen")
+out = Path(sys.argv[2])
+subprocess.run([vidgen, "train", "--model", sys.argv[1], "--preset", "openstl_mmnist",
+                "--data", "moving_mnist", "--epochs", "1", "--steps-per-epoch", "1",
+                "--precision", "float32", "--out", str(out / "run")], check=True)
+subprocess.run([vidgen, "export", str(out / "run"), "--name", "openstl", "--quantize", "int8",
+                "--saved-models-dir", str(out / "saved"), "--export-dir", str(out / "export")],
+               check=True)
+"""
+
 _EXPORT_UNTRAINED = """
 import sys
 from pathlib import Path
@@ -104,6 +121,8 @@ def main() -> int:
     parser.add_argument("--openstl", required=True, help="a checkout of OpenSTL")
     parser.add_argument("--precision", default="float32",
                         help="train: float32 or mixed_bfloat16 (vidgen_tf's side)")
+    parser.add_argument("--quantize", choices=["int8"], default=None,
+                        help="predict: time vidgen_tf's int8 export (default float32)")
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds (default 6)")
     parser.add_argument("--calls", type=int, default=2, help="calls per block (default 2)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
@@ -116,10 +135,11 @@ def main() -> int:
                      args.family]
     with tempfile.TemporaryDirectory(prefix="vidgen_openstl_") as tmp:
         if args.what == "predict":
-            print(f"exporting an untrained {args.family} openstl_mmnist ...", file=sys.stderr,
-                  flush=True)
-            subprocess.run([sys.executable, "-c", _EXPORT_UNTRAINED, args.family, tmp],
-                           check=True, stdout=subprocess.DEVNULL)
+            print(f"exporting {args.family} openstl_mmnist ({args.quantize or 'float32'}) ...",
+                  file=sys.stderr, flush=True)
+            subprocess.run([sys.executable, "-c", _EXPORT_INT8 if args.quantize else
+                            _EXPORT_UNTRAINED, args.family, tmp], check=True,
+                           stdout=subprocess.DEVNULL)
             ours_command = [sys.executable, "-c", _PREDICT_WORKER,
                             str(Path(tmp) / "export" / "openstl")]
         else:
@@ -131,7 +151,7 @@ def main() -> int:
         finally:
             ours.close()
             theirs.close()
-    precision = args.precision if args.what == "train" else "float32"
+    precision = args.precision if args.what == "train" else (args.quantize or "float32")
     result.update(what=args.what, family=args.family, precision=precision)
     side = result["median_s"]
     print(f"{args.what} {args.family} ({precision}), {args.rounds} rounds of {args.calls} calls "
