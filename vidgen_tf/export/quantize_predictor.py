@@ -60,7 +60,7 @@ def quantize_predictor_int8(trainer, onnx_paths: dict[str, Path], data: str | No
     shape = (trainer.context, trainer.size, trainer.channels)
     calibration = data_contexts(data, CALIBRATION_CLIPS, *shape, seed=CALIBRATION_SEED)
     check = data_contexts(data, CHECK_CLIPS, *shape, seed=CHECK_SEED)
-    (graph, onnx_path), = onnx_paths.items()
+    (onnx_path,) = onnx_paths.values()
     float_path = onnx_path.with_name(f".{onnx_path.stem}.float32.onnx")
     os.replace(onnx_path, float_path)
     try:
