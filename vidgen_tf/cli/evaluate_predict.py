@@ -51,6 +51,7 @@ def add_parser(actions, common: argparse.ArgumentParser) -> None:
 
 
 def run_predict(args) -> int:
+    from vidgen_tf.data.builtin import BUILTIN_DATASETS
     from vidgen_tf.metrics.prediction import (
         PredictionScores,
         all_black,
@@ -59,8 +60,6 @@ def run_predict(args) -> int:
         iter_test_batches,
         mmnist_test_source,
     )
-
-    from vidgen_tf.data.builtin import BUILTIN_DATASETS
 
     folder = args.data not in BUILTIN_DATASETS
     if args.num is None:

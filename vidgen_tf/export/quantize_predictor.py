@@ -96,7 +96,7 @@ def _predictor(session, trainer, record: list | None = None):
     def run(feeds):
         if record is not None:
             record.append(feeds)
-        return dict(zip(names, session.run(None, feeds)))
+        return dict(zip(names, session.run(None, feeds), strict=True))
 
     if not trainer.recurrent:
         return lambda context: run({"context": context})[names[0]]
