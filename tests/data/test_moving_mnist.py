@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from vidgen_tf.data.mnist import load_mnist
-from vidgen_tf.data.moving_mnist import MovingMNIST
+from vidgen_tf.data.builtin import make_builtin
+from vidgen_tf.data.moving_mnist import (
+    MovingMNIST,
+    StochasticMovingMNIST,
+    bounce_trajectory,
+    stochastic_bounce_trajectory,
+)
 from vidgen_tf.errors import VidgenError
 
 
@@ -126,6 +132,42 @@ def test_bounce_keeps_digit_inside_and_speed_matches():
     assert free.sum() > 50
     assert np.median(steps[free]) == pytest.approx(3.6, abs=0.5)
     assert (np.abs(steps[free] - 3.6) <= 1.5).all()
+
+
+def test_a_stochastic_bounce_keeps_the_speed_and_leaves_the_wall_in_a_random_direction():
+    # One point heading straight at the low row wall from 2 px away at 4 px per frame, in
+    # the middle of the columns: 3 more steps cannot reach another wall.
+    start, velocity = np.array([[2.0, 18.0]]), np.array([[-4.0, 0.0]])
+    paths = [stochastic_bounce_trajectory(start, velocity, 5, 36.0, np.random.default_rng(s))
+             for s in range(20)]
+    mirror = bounce_trajectory(start, velocity, 5, 36.0)
+    for path in paths:
+        np.testing.assert_array_equal(path[:2, 0], [[2.0, 18.0], [0.0, 18.0]])  # clamped
+        steps = np.diff(path[1:, 0], axis=0)
+        np.testing.assert_allclose(np.linalg.norm(steps, axis=-1), 4.0)  # same speed
+        assert (steps[:, 0] >= 0).all()  # away from the wall it hit
+    # The deterministic bounce goes straight back; the stochastic ones scatter.
+    np.testing.assert_allclose(mirror[2:, 0, 1], 18.0)
+    angles = {round(float(np.arctan2(*np.diff(p[1:3, 0], axis=0)[0])), 3) for p in paths}
+    assert len(angles) == 20
+    # In a corner both components point away from the walls.
+    corner = stochastic_bounce_trajectory(np.array([[1.0, 35.0]]), np.array([[-3.0, 3.0]]), 4,
+                                          36.0, np.random.default_rng(0))
+    assert (np.diff(corner[1:, 0, 0]) >= 0).all() and (np.diff(corner[1:, 0, 1]) <= 0).all()
+
+
+def test_stochastic_mnist_is_moving_mnist_until_the_first_bounce():
+    data = make_builtin("stochastic_mnist", frames=30, num=4, seed=3)
+    assert isinstance(data, StochasticMovingMNIST) and data.name == "stochastic_mnist"
+    plain = MovingMNIST(frames=30, num=4, seed=3)
+    differs = 0
+    for index in range(4):
+        clip, same = data[index], plain[index]
+        np.testing.assert_array_equal(clip["video"][0], same["video"][0])
+        assert clip["label"] == same["label"] and clip["caption"] == same["caption"]
+        np.testing.assert_array_equal(clip["video"], data[index]["video"])  # deterministic
+        differs += not np.array_equal(clip["video"], same["video"])
+    assert differs == 4  # 30 frames at 3.6 px in 36 px of room: every clip bounces
 
 
 def test_speed_scales_with_size():

@@ -58,6 +58,7 @@ def test_manifest_describes_inputs_output_provenance_and_parity(tiny_conditional
     parity = manifest["parity"]["graphs"]["generator"]
     assert 0 <= parity["keras_vs_onnxruntime"] <= 1e-4
     assert 0 <= parity["keras_vs_savedmodel"] <= 1e-4
+    assert (parity["output_scale"], parity["tolerance"]) == (1.0, 1e-4)  # a tanh video
     assert 0 <= manifest["parity"]["end_to_end"]["max_abs"] <= 1e-4
 
 
@@ -129,6 +130,14 @@ def test_failed_parity_writes_nothing_and_keeps_the_previous_export(tiny_export,
     assert sorted(p.name for p in export_dir.iterdir()) == ["m"]
     assert sorted(p.name for p in saved_dir.iterdir()) == ["m"]
     assert file_sha256(export_dir / "m" / "model.onnx") == before
+
+
+def test_the_parity_limit_grows_with_outputs_beyond_one():
+    # Outputs within [-1, 1] (a tanh video) keep the absolute 1e-4; a predictor's linear
+    # frames or a step's memories that reach 30 may differ by 30 times that.
+    assert parity.parity_limit(0.0) == parity.PARITY_TOLERANCE == 1e-4
+    assert parity.parity_limit(0.7) == 1e-4
+    assert parity.parity_limit(30.0) == pytest.approx(3e-3)
 
 
 def test_an_onnx_file_onnxruntime_refuses_fails_the_export(tiny_export, tmp_path, monkeypatch):

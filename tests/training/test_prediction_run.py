@@ -22,6 +22,10 @@ def test_generator_and_predictor_flags_do_not_mix(tmp_path):
                    "channels must be 1 (grey) or 3 (RGB); received 2")
     one_line_error(run_cli("train", "--model", "mocogan", "--channels", "1", "--out",
                            str(out)), "--channels is for the predictors")
+    one_line_error(run_cli("train", "--model", "simvp", "--lr-schedule", "step", "--out",
+                           str(out)), "lr-schedule must be one of constant, cosine; received")
+    one_line_error(run_cli("train", "--model", "dcgan3d", "--lr-schedule", "cosine", "--out",
+                           str(out)), "--lr-schedule is for the predictors")
     assert not out.exists()
 
 
@@ -29,13 +33,14 @@ def test_a_predictor_run_trains_writes_its_grids_and_resumes(tmp_path):
     out = tmp_path / "run"
     first = run_cli("train", "--model", "convlstm", "--preset", "tiny", "--data", "shapes",
                     "--context", "3", "--horizon", "2", "--channels", "3", "--epochs", "1",
-                    "--steps-per-epoch", "2", "--out", str(out))
+                    "--steps-per-epoch", "2", "--lr-schedule", "cosine", "--out", str(out))
     assert first.returncode == 0, first.stderr
     assert "3 frames in, 2 predicted, 16x16x3" in first.stdout
     config = json.loads((out / "config.json").read_text())
     assert config["resolved"]["model_kwargs"]["context"] == 3
     assert config["resolved"]["model_kwargs"]["horizon"] == 2
     assert config["resolved"]["model_kwargs"]["channels"] == 3
+    assert config["resolved"]["model_kwargs"]["decay_steps"] == 2  # 1 epoch of 2 steps
     from vidgen_tf.data.video_io import read_video
 
     grid = read_video(out / "samples" / "latest.gif")

@@ -161,3 +161,22 @@ def test_the_export_predicts_what_keras_predicts_for_any_horizon(tmp_path):
         generator.generate(context=np.zeros((1, 3, SIZE, SIZE, 2), np.uint8))
     with pytest.raises(ValueError, match="does not take prompt"):
         generator.generate(context=context, prompt="a red circle")
+
+
+def test_a_cosine_schedule_falls_to_one_percent_and_survives_a_save(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = ToyRecurrent(scheduled_sampling=False, learning_rate=1e-2, decay_steps=4)
+    model.compile()
+    rate = model.predictor_optimizer.learning_rate  # read at the optimizer's iteration
+    assert float(rate) == pytest.approx(1e-2)
+    model.fit(clips(num=8), batch_size=4, epochs=1, verbose=0)  # 2 steps: half way
+    # 1e-2 * (0.01 + 0.99 * (1 + cos(pi / 2)) / 2) = 1e-2 * 0.505
+    assert float(model.predictor_optimizer.learning_rate) == pytest.approx(5.05e-3)
+    model.save(tmp_path / "toy.keras")
+    loaded = keras.models.load_model(tmp_path / "toy.keras")
+    assert loaded.decay_steps == 4
+    assert float(loaded.predictor_optimizer.learning_rate) == pytest.approx(5.05e-3)
+    loaded.fit(clips(num=16), batch_size=4, epochs=1, verbose=0)  # 4 more: past the end
+    assert float(loaded.predictor_optimizer.learning_rate) == pytest.approx(1e-4)
+    with pytest.raises(ValueError, match="decay_steps must be None or an integer >= 1"):
+        ToyRecurrent(decay_steps=0)

@@ -22,10 +22,11 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
         description="Write a built-in dataset as video files: one subfolder per class, and "
                     "a .txt caption next to each video. Deterministic for a seed.")
     synth.add_argument("--dataset", default="shapes", metavar="NAME",
-                       help="built-in dataset: shapes (default) or moving_mnist")
+                       help="built-in dataset: shapes (default), moving_mnist or "
+                            "stochastic_mnist (digits leave a wall in a random direction)")
     synth.add_argument("--num", type=int, default=64, help="number of clips (default 64)")
     synth.add_argument("--frames", type=int, default=None,
-                       help="frames per clip (default: 16 for shapes, 20 for moving_mnist)")
+                       help="frames per clip (default: 16 for shapes, 20 for the MNIST ones)")
     synth.add_argument("--size", type=int, default=None, help="frame height and width (default 64)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument("--out", required=True, help="output folder")
@@ -33,9 +34,11 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                        help="video file format (default mp4, H.264)")
     synth.add_argument("--fps", type=float, default=8.0, help="frames per second (default 8)")
     synth.add_argument("--split", choices=("train", "test"), default="train",
-                       help="moving_mnist: which MNIST digits to use (default train)")
+                       help="moving_mnist, stochastic_mnist: which MNIST digits to use "
+                            "(default train)")
     synth.add_argument("--mnist", default=None, metavar="NPZ",
-                       help="moving_mnist: a Keras-format mnist.npz instead of the bundled digits")
+                       help="moving_mnist, stochastic_mnist: a Keras-format mnist.npz instead "
+                            "of the bundled digits")
     synth.add_argument("--overwrite", action="store_true",
                        help="replace an earlier `vidgen data synth` output in --out (never "
                             "anything else)")
@@ -129,8 +132,9 @@ def run_synth(args) -> int:
     from vidgen_tf.data.synth import synthesize_dataset
     from vidgen_tf.errors import VidgenError
 
-    if args.mnist is not None and args.dataset != "moving_mnist":
-        raise VidgenError(f"--mnist applies to --dataset moving_mnist only; drop it for "
+    if args.mnist is not None and args.dataset not in ("moving_mnist", "stochastic_mnist"):
+        raise VidgenError(f"--mnist applies to --dataset moving_mnist or stochastic_mnist "
+                          f"only; drop it for "
                           f"{args.dataset}")
 
     start = time.perf_counter()

@@ -40,8 +40,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                        help="mocogan (default), dcgan3d or vgan (generators); convlstm, "
                             "predrnn or simvp (predictors)")
     train.add_argument("--data", default="shapes",
-                       help="built-in dataset (shapes, moving_mnist), a folder of videos, or a "
-                            "folder made by `vidgen data prepare` (default shapes)")
+                       help="built-in dataset (shapes, moving_mnist, stochastic_mnist), a folder "
+                            "of videos, or a folder made by `vidgen data prepare` (default "
+                            "shapes)")
     train.add_argument("--preset", default=None,
                        help="named configuration of the model (listed below; default: the "
                             "family's recommended recipe)")
@@ -64,6 +65,10 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--loss", default=None,
                        help="generators: bce, hinge or wgan_gp (default: the preset's; bce "
                             "for a preset that names none); predictors: mse (default) or l1")
+    train.add_argument("--lr-schedule", default="constant", metavar="SCHEDULE",
+                       help="predictors: constant (default) or cosine (the learning rate "
+                            "falls along a cosine to 1%% of the preset's over --epochs x "
+                            "--steps-per-epoch)")
     train.add_argument("--precision", default="auto",
                        help="auto (default: mixed_bfloat16 on a CPU with bfloat16 instructions, "
                             "else float32), float32, mixed_bfloat16 or mixed_float16 (GPU)")
@@ -100,7 +105,7 @@ def run_train(args) -> int:
         steps_per_epoch=args.steps_per_epoch, loss=args.loss, precision=args.precision,
         strategy=args.strategy, seed=args.seed, sample_every=args.sample_every,
         conditions=args.condition, context=args.context, horizon=args.horizon,
-        channels=args.channels)
+        channels=args.channels, lr_schedule=args.lr_schedule)
     summary = train_run(config, args.out, resume=args.resume,
                         verbose=1 if sys.stdout.isatty() else 2,
                         announce=lambda text: print(text, flush=True))

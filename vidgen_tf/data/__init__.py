@@ -14,6 +14,7 @@ _LAZY = {
     "float_to_uint8": "vidgen_tf.data.pixels",
     "ShapesDataset": "vidgen_tf.data.shapes",
     "MovingMNIST": "vidgen_tf.data.moving_mnist",
+    "StochasticMovingMNIST": "vidgen_tf.data.moving_mnist",
     "load_mnist": "vidgen_tf.data.mnist",
     "scan_video_folder": "vidgen_tf.data.folder",
     "synthesize_dataset": "vidgen_tf.data.synth",

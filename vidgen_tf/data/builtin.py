@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from vidgen_tf.data.moving_mnist import MovingMNIST
+from vidgen_tf.data.moving_mnist import MovingMNIST, StochasticMovingMNIST
 from vidgen_tf.data.shapes import ShapesDataset
 from vidgen_tf.errors import VidgenError
 
 BUILTIN_DATASETS: dict[str, type] = {
     "shapes": ShapesDataset,
     "moving_mnist": MovingMNIST,
+    "stochastic_mnist": StochasticMovingMNIST,
 }
 
 BUILTIN_DEFAULTS: dict[str, dict[str, int]] = {
     "shapes": {"frames": 16, "size": 64},
     "moving_mnist": {"frames": 20, "size": 64},
+    "stochastic_mnist": {"frames": 20, "size": 64},
 }
 
 # Arguments callers may always pass, that a dataset without them silently drops.
 _IGNORED: dict[str, tuple[str, ...]] = {
     "shapes": ("split", "mnist_path", "num_digits"),
     "moving_mnist": (),
+    "stochastic_mnist": (),
 }
 
 
@@ -31,7 +34,7 @@ def make_builtin(name: str, **kwargs) -> ShapesDataset | MovingMNIST:
     arguments a dataset has no use for (split and mnist_path for shapes) are ignored.
 
     Args:
-        name: a key of `BUILTIN_DATASETS`: "moving_mnist" or "shapes".
+        name: a key of `BUILTIN_DATASETS`: "moving_mnist", "stochastic_mnist" or "shapes".
         **kwargs: constructor arguments of that dataset.
 
     Returns:

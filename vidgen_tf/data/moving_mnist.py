@@ -44,6 +44,47 @@ def bounce_trajectory(
     return path
 
 
+def stochastic_bounce_trajectory(
+    start: np.ndarray, velocity: np.ndarray, frames: int, room: float,
+    rng: np.random.Generator
+) -> np.ndarray:
+    """Positions of points moving at constant speed that leave every wall they hit in a new,
+    random direction: the bounce of SM-MNIST (Denton & Fergus 2018).
+
+    As `bounce_trajectory`, except at a wall: the coordinate is clamped to the wall and the
+    velocity turns to a direction drawn uniformly from those that point away from every wall
+    hit in that frame (a half circle at a wall, a quarter in a corner), at the same speed.
+
+    Args:
+        start: float array (..., 2) of positions (row, column) in [0, room].
+        velocity: float array (..., 2), pixels per frame.
+        frames: number of positions to return.
+        room: the largest allowed coordinate.
+        rng: the generator of the new directions.
+
+    Returns:
+        float array (frames, ..., 2).
+    """
+    position = np.array(start, dtype=np.float64)
+    velocity = np.array(velocity, dtype=np.float64)
+    speed = np.linalg.norm(velocity, axis=-1)
+    path = np.empty((frames, *position.shape), dtype=np.float64)
+    for t in range(frames):
+        path[t] = position
+        position = position + velocity
+        # +1: the point left through the low wall and must now move up; -1: the high wall.
+        away = np.where(position < 0.0, 1.0, np.where(position > room, -1.0, 0.0))
+        position = np.clip(position, 0.0, room)
+        for point in zip(*np.nonzero(np.any(away != 0.0, axis=-1)), strict=True):
+            while True:  # rejection: at worst a quarter circle, so 4 draws on average
+                theta = rng.uniform(0.0, 2.0 * np.pi)
+                direction = np.array([np.sin(theta), np.cos(theta)])
+                if np.all(direction * away[point] >= 0.0):
+                    break
+            velocity[point] = speed[point] * direction
+    return path
+
+
 class MovingMNIST(ClipSource):
     """Procedural Moving MNIST clips: digits bouncing in a square canvas.
 
@@ -98,7 +139,7 @@ class MovingMNIST(ClipSource):
         self.num_digits = check_int("num_digits", num_digits, 1, self.name)
         if split not in SPLITS:
             raise ValueError(
-                f"split must be one of {', '.join(SPLITS)} for moving_mnist; "
+                f"split must be one of {', '.join(SPLITS)} for {self.name}; "
                 f"received split={split!r}"
             )
         self.split = split
@@ -132,7 +173,7 @@ class MovingMNIST(ClipSource):
         theta = rng.uniform(0.0, 2.0 * np.pi, size=self.num_digits)
         velocity = self.step * np.stack([np.sin(theta), np.cos(theta)], axis=-1)
 
-        corners = np.rint(bounce_trajectory(start, velocity, self.frames, room)).astype(np.int64)
+        corners = np.rint(self._trajectory(start, velocity, room, rng)).astype(np.int64)
         canvas = np.zeros((self.frames, self.size, self.size), dtype=np.uint8)
         for t in range(self.frames):
             for digit, (row, col) in zip(chosen, corners[t], strict=False):
@@ -149,9 +190,36 @@ class MovingMNIST(ClipSource):
             caption = f"digits {listed} and {classes[-1]} bounce"
         return {"video": video, "label": label, "caption": caption}
 
+    def _trajectory(self, start, velocity, room, rng) -> np.ndarray:
+        return bounce_trajectory(start, velocity, self.frames, room)
+
     def __repr__(self) -> str:
         return (
-            f"MovingMNIST(frames={self.frames}, size={self.size}, num_digits={self.num_digits}, "
+            f"{type(self).__name__}(frames={self.frames}, size={self.size}, num_digits={self.num_digits}, "
             f"split={self.split!r}, seed={self.seed}, num={self.num}, "
             f"mnist_path={self.mnist_path!r})"
         )
+
+
+class StochasticMovingMNIST(MovingMNIST):
+    """Stochastic Moving MNIST (SM-MNIST, Denton & Fergus 2018, "Stochastic Video Generation
+    with a Learned Prior"): Moving MNIST whose digits leave each wall they hit in a new random
+    direction, so the future after a bounce cannot be read off the past.
+
+    Everything else is `MovingMNIST`'s: 28x28 digits of the chosen MNIST split, 0.1 of the
+    free room per frame (3.6 px at 64x64), pasted at integer pixels and combined with a
+    maximum; the arguments and the clip dict are the same. The new directions come from the
+    clip's own generator, so clip `index` still depends only on `(seed, index)`. (SVG's code
+    resizes digits to 32x32 and draws integer velocities up to 4 px per frame; this dataset
+    keeps the standard generator's digits and speed, and changes only the bounce.)
+
+    Example:
+        >>> data = StochasticMovingMNIST(frames=10, num=2)
+        >>> data[0]["video"].shape
+        (10, 64, 64, 3)
+    """
+
+    name = "stochastic_mnist"
+
+    def _trajectory(self, start, velocity, room, rng) -> np.ndarray:
+        return stochastic_bounce_trajectory(start, velocity, self.frames, room, rng)

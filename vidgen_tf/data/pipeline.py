@@ -355,7 +355,8 @@ def builtin_dataset(
     batch_size: int | None = None,
     drop_remainder: bool = True,
 ) -> tf.data.Dataset:
-    """A built-in procedural dataset ("shapes" or "moving_mnist") as a tf.data pipeline.
+    """A built-in procedural dataset ("shapes", "moving_mnist", "stochastic_mnist") as a
+    tf.data pipeline.
 
     With `num=None` every element is a fresh clip (index 0, 1, 2, ...; an endless stream, so
     `repeat` and `shuffle` do not apply). With `num` set, the same `num` clips are visited

@@ -34,6 +34,7 @@ class TrainConfig:
     context: int | None = None  # predictors: frames given (None: the preset's)
     horizon: int | None = None  # predictors: frames predicted (None: the preset's)
     channels: int | None = None  # predictors: 1 (grey) or 3 (RGB) (None: the preset's)
+    lr_schedule: str = "constant"  # predictors: "constant" or "cosine" over the run's steps
     model_kwargs: dict = dataclasses.field(default_factory=dict)
 
     def resolved(self) -> dict:
@@ -55,6 +56,12 @@ class TrainConfig:
         if not predictor and self.channels is not None:
             raise VidgenError(f"--channels is for the predictors (convlstm, predrnn, simvp); "
                               f"{self.model} generates RGB clips")
+        if not predictor and self.lr_schedule != "constant":
+            raise VidgenError(f"--lr-schedule is for the predictors (convlstm, predrnn, "
+                              f"simvp); {self.model} keeps its optimizers' constant rates")
+        if self.lr_schedule == "cosine":
+            # Over the whole run; a resumed run that grows --epochs stretches the cosine.
+            kwargs["decay_steps"] = (self.epochs or DEFAULT_EPOCHS) * self.steps_per_epoch
         if self.channels is not None:
             kwargs["channels"] = self.channels
         if self.context is not None:
@@ -70,6 +77,7 @@ class TrainConfig:
 
 
 DEFAULT_EPOCHS = 10
+LR_SCHEDULES = ("constant", "cosine")
 MAX_SEED = 2**31 - 1
 
 
@@ -83,6 +91,9 @@ def check_config(config: TrainConfig) -> None:
         if getattr(config, name) is not None and getattr(config, name) < 1:
             raise VidgenError(f"{name.replace('_', '-')} must be >= 1; received "
                               f"{getattr(config, name)}")
+    if config.lr_schedule not in LR_SCHEDULES:
+        raise VidgenError(f"lr-schedule must be one of {', '.join(LR_SCHEDULES)}; received "
+                          f"{config.lr_schedule!r}")
     if config.channels not in (None, 1, 3):
         raise VidgenError(f"channels must be 1 (grey) or 3 (RGB); received {config.channels}")
     if config.batch_size is not None and config.batch_size < 1:

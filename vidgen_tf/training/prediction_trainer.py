@@ -19,6 +19,8 @@ from keras import ops
 from vidgen_tf.training.trainer import VideoTrainer
 
 RECONSTRUCTION_LOSSES = ("mse", "l1")
+# Where a cosine learning-rate schedule ends, as a fraction of the initial rate.
+FINAL_RATE_FRACTION = 0.01
 
 
 def reconstruction_loss(name: str, predicted, target):
@@ -50,6 +52,10 @@ class PredictionTrainer(VideoTrainer):
         horizon: int >= 1. Frames predicted (and trained on).
         learning_rate: float > 0. Adam's learning rate.
         seed: int, default 0. Seed of the stateless draws (scheduled sampling).
+        decay_steps: int >= 1 or None (default). None: Adam at a constant `learning_rate`.
+            Otherwise the rate follows a cosine from `learning_rate` down to
+            `FINAL_RATE_FRACTION` of it at step `decay_steps` and stays there (`vidgen train
+            --lr-schedule cosine` sets it to the run's steps).
     """
 
     optimizer_names = ("predictor_optimizer",)
@@ -58,7 +64,7 @@ class PredictionTrainer(VideoTrainer):
     task = "prediction"
 
     def __init__(self, predictor, *, context: int, horizon: int, learning_rate: float,
-                 seed: int = 0, **kwargs):
+                 seed: int = 0, decay_steps: int | None = None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         owner = type(self).__name__
         self.context, self.horizon = check_lengths(context, horizon, owner,
@@ -66,7 +72,12 @@ class PredictionTrainer(VideoTrainer):
         if not learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0 for {owner}; received "
                              f"learning_rate={learning_rate}")
+        if decay_steps is not None and (isinstance(decay_steps, bool) or not isinstance(
+                decay_steps, (int, np.integer)) or decay_steps < 1):
+            raise ValueError(f"decay_steps must be None or an integer >= 1 for {owner}; "
+                             f"received decay_steps={decay_steps!r}")
         self.learning_rate = learning_rate
+        self.decay_steps = None if decay_steps is None else int(decay_steps)
         self.predictor = predictor
         self.loss = "mse"
         self.add_trackers("reconstruction_loss")
@@ -88,7 +99,8 @@ class PredictionTrainer(VideoTrainer):
 
     def compile(self, loss: str = "mse", **optimizers):
         """Choose the reconstruction loss ("mse" or "l1") and the optimizer (Adam at
-        `learning_rate` unless `predictor_optimizer` is given)."""
+        `learning_rate`, cosine-decayed over `decay_steps` if set, unless
+        `predictor_optimizer` is given)."""
         if loss not in RECONSTRUCTION_LOSSES:
             raise ValueError(f"a predictor's loss is one of {', '.join(RECONSTRUCTION_LOSSES)}; "
                              f"received loss={loss!r}")
@@ -102,7 +114,10 @@ class PredictionTrainer(VideoTrainer):
         self.compile(loss=config.get("loss", "mse"), **self._optimizers_from_config(config))
 
     def default_optimizer(self, name: str) -> keras.optimizers.Optimizer:
-        return keras.optimizers.Adam(self.learning_rate)
+        if self.decay_steps is None:
+            return keras.optimizers.Adam(self.learning_rate)
+        return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
+            self.learning_rate, self.decay_steps, alpha=FINAL_RATE_FRACTION))
 
     def build(self, input_shape=None):
         if not self.predictor.built:
@@ -178,7 +193,8 @@ class PredictionTrainer(VideoTrainer):
     def get_config(self):
         config = super().get_config()
         config.update(context=self.context, horizon=self.horizon,
-                      learning_rate=self.learning_rate, seed=self.seed)
+                      learning_rate=self.learning_rate, seed=self.seed,
+                      decay_steps=self.decay_steps)
         return config
 
 
