@@ -19,6 +19,7 @@ from vidgen_tf.data import pipeline, tfrecord  # noqa: E402
 from vidgen_tf.data.folder import scan_video_folder  # noqa: E402
 from vidgen_tf.data.pixels import uint8_to_float  # noqa: E402
 from vidgen_tf.data.shapes import ShapesDataset  # noqa: E402
+from vidgen_tf.data.shapes_actions import ShapesActions  # noqa: E402
 from vidgen_tf.errors import VidgenError  # noqa: E402
 
 LEVELS = np.arange(24) * 10
@@ -60,6 +61,19 @@ def test_builtin_shapes_pipeline_matches_the_numpy_source():
     np.testing.assert_array_equal(batch["first_frame"], batch["video"][:, 0])
     assert -1.0 <= float(tf.reduce_min(batch["video"]))
     assert float(tf.reduce_max(batch["video"])) <= 1.0
+
+
+def test_the_shapes_actions_pipeline_carries_each_frames_action():
+    ds = pipeline.builtin_dataset("shapes_actions", frames=8, size=16, seed=1, batch_size=3)
+    batch = next(iter(ds))
+    assert batch["actions"].shape == (3, 8) and batch["actions"].dtype == tf.int32
+    source = ShapesActions(frames=8, size=16, seed=1)
+    for i in range(3):
+        clip = source.clip(i)
+        np.testing.assert_array_equal(batch["actions"][i], clip["actions"])
+        np.testing.assert_allclose(batch["video"][i], uint8_to_float(clip["video"]), atol=1e-6)
+    assert "actions" not in next(iter(pipeline.builtin_dataset("shapes", frames=8, size=16,
+                                                                 batch_size=2)))
 
 
 def test_folder_pipeline_skips_bad_files_without_crashing(messy_folder, caplog):

@@ -199,13 +199,15 @@ def test_indexing_bounds():
 
 def test_make_builtin_unknown_name_lists_valid_names():
     with pytest.raises(
-        VidgenError, match="unknown dataset 'foo'; choose one of: moving_mnist, shapes"
+        VidgenError, match="unknown dataset 'foo'; choose one of: moving_mnist, shapes, "
+                           "shapes_actions, stochastic_mnist"
     ):
         make_builtin("foo")
 
 
 def test_make_builtin_uniform_arguments():
-    assert set(BUILTIN_DATASETS) == set(BUILTIN_DEFAULTS) == {"shapes", "moving_mnist"}
+    assert set(BUILTIN_DATASETS) == set(BUILTIN_DEFAULTS) == {
+        "shapes", "shapes_actions", "moving_mnist", "stochastic_mnist"}
     shapes = make_builtin(
         "shapes", frames=4, size=None, seed=2, num=None, split="test", mnist_path="nowhere.npz"
     )
@@ -222,6 +224,8 @@ def test_datasets_do_not_import_tensorflow():
         "from vidgen_tf.data.builtin import make_builtin\n"
         "make_builtin('shapes', num=1)[0]\n"
         "make_builtin('moving_mnist', frames=2, num=1)[0]\n"
+        "make_builtin('stochastic_mnist', frames=2, num=1)[0]\n"
+        "make_builtin('shapes_actions', num=1)[0]\n"
         "bad = [m for m in ('tensorflow', 'keras', 'pureml') if m in sys.modules]\n"
         "sys.exit(f'imported {bad}' if bad else 0)\n"
     )

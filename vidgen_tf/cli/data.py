@@ -22,8 +22,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
         description="Write a built-in dataset as video files: one subfolder per class, and "
                     "a .txt caption next to each video. Deterministic for a seed.")
     synth.add_argument("--dataset", default="shapes", metavar="NAME",
-                       help="built-in dataset: shapes (default), moving_mnist or "
-                            "stochastic_mnist (digits leave a wall in a random direction)")
+                       help="built-in dataset: shapes (default), shapes_actions (direction "
+                            "changes), moving_mnist or stochastic_mnist (digits leave a wall "
+                            "in a random direction)")
     synth.add_argument("--num", type=int, default=64, help="number of clips (default 64)")
     synth.add_argument("--frames", type=int, default=None,
                        help="frames per clip (default: 16 for shapes, 20 for the MNIST ones)")

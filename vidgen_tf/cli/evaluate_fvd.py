@@ -36,8 +36,9 @@ def add_parser(actions, common: argparse.ArgumentParser) -> None:
                     "first run downloads the I3D weights (47 MB, see `vidgen evaluate "
                     "fetch-i3d`).")
     fvd.add_argument("--real", required=True, metavar="DATA",
-                     help="built-in dataset name (shapes, moving_mnist, stochastic_mnist), video "
-                          "folder, or a folder made by `vidgen data prepare`")
+                     help="built-in dataset name (shapes, shapes_actions, moving_mnist, "
+                          "stochastic_mnist), video folder, or a folder made by `vidgen data "
+                          "prepare`")
     fvd.add_argument("--fake", required=True, metavar="DATA|EXPORT_DIR|RUN_DIR",
                      help="a dataset as for --real (drawn with --seed + 1, so the same name "
                           "twice compares two independent draws), an export directory "

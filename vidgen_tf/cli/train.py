@@ -40,9 +40,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                        help="mocogan (default), dcgan3d or vgan (generators); convlstm, "
                             "predrnn or simvp (predictors)")
     train.add_argument("--data", default="shapes",
-                       help="built-in dataset (shapes, moving_mnist, stochastic_mnist), a folder "
-                            "of videos, or a folder made by `vidgen data prepare` (default "
-                            "shapes)")
+                       help="built-in dataset (shapes, shapes_actions, moving_mnist, "
+                            "stochastic_mnist), a folder of videos, or a folder made by "
+                            "`vidgen data prepare` (default shapes)")
     train.add_argument("--preset", default=None,
                        help="named configuration of the model (listed below; default: the "
                             "family's recommended recipe)")

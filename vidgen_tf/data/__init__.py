@@ -13,6 +13,7 @@ _LAZY = {
     "uint8_to_float": "vidgen_tf.data.pixels",
     "float_to_uint8": "vidgen_tf.data.pixels",
     "ShapesDataset": "vidgen_tf.data.shapes",
+    "ShapesActions": "vidgen_tf.data.shapes_actions",
     "MovingMNIST": "vidgen_tf.data.moving_mnist",
     "StochasticMovingMNIST": "vidgen_tf.data.moving_mnist",
     "load_mnist": "vidgen_tf.data.mnist",

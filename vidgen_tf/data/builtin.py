@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from vidgen_tf.data.moving_mnist import MovingMNIST, StochasticMovingMNIST
 from vidgen_tf.data.shapes import ShapesDataset
+from vidgen_tf.data.shapes_actions import ShapesActions
 from vidgen_tf.errors import VidgenError
 
 BUILTIN_DATASETS: dict[str, type] = {
     "shapes": ShapesDataset,
     "moving_mnist": MovingMNIST,
     "stochastic_mnist": StochasticMovingMNIST,
+    "shapes_actions": ShapesActions,
 }
 
 BUILTIN_DEFAULTS: dict[str, dict[str, int]] = {
     "shapes": {"frames": 16, "size": 64},
     "moving_mnist": {"frames": 20, "size": 64},
     "stochastic_mnist": {"frames": 20, "size": 64},
+    "shapes_actions": {"frames": 16, "size": 64},
 }
 
 # Arguments callers may always pass, that a dataset without them silently drops.
@@ -23,6 +26,7 @@ _IGNORED: dict[str, tuple[str, ...]] = {
     "shapes": ("split", "mnist_path", "num_digits"),
     "moving_mnist": (),
     "stochastic_mnist": (),
+    "shapes_actions": ("split", "mnist_path", "num_digits"),
 }
 
 
@@ -34,7 +38,8 @@ def make_builtin(name: str, **kwargs) -> ShapesDataset | MovingMNIST:
     arguments a dataset has no use for (split and mnist_path for shapes) are ignored.
 
     Args:
-        name: a key of `BUILTIN_DATASETS`: "moving_mnist", "stochastic_mnist" or "shapes".
+        name: a key of `BUILTIN_DATASETS`: "shapes", "shapes_actions", "moving_mnist" or
+            "stochastic_mnist".
         **kwargs: constructor arguments of that dataset.
 
     Returns:

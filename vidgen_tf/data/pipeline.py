@@ -355,12 +355,12 @@ def builtin_dataset(
     batch_size: int | None = None,
     drop_remainder: bool = True,
 ) -> tf.data.Dataset:
-    """A built-in procedural dataset ("shapes", "moving_mnist", "stochastic_mnist") as a
-    tf.data pipeline.
+    """A built-in procedural dataset (a name of `BUILTIN_DATASETS`) as a tf.data pipeline.
 
     With `num=None` every element is a fresh clip (index 0, 1, 2, ...; an endless stream, so
     `repeat` and `shuffle` do not apply). With `num` set, the same `num` clips are visited
-    in a new order every epoch. Elements carry "video", "first_frame", "label" and "caption".
+    in a new order every epoch. Elements carry "video", "first_frame", "label" and "caption",
+    and "actions" (int32 per frame) from a dataset with actions (`shapes_actions`).
     """
     source = make_builtin(name, frames=frames, size=size, seed=seed, num=num, split=split,
                           mnist_path=mnist_path)
@@ -374,18 +374,25 @@ def builtin_dataset(
             indices = indices.repeat()
     t, s = source.frames, source.size
 
+    with_actions = getattr(source, "action_names", None) is not None
+
     def make(index):
         clip = source.clip(int(index))
-        return clip["video"], np.int32(clip["label"]), clip["caption"]
+        made = [clip["video"], np.int32(clip["label"]), clip["caption"]]
+        return made + [clip["actions"].astype(np.int32)] if with_actions else made
 
     def load(index):
-        video, label, caption = tf.numpy_function(
-            make, [index], [tf.uint8, tf.int32, tf.string], stateful=False)
+        types = [tf.uint8, tf.int32, tf.string] + [tf.int32] * with_actions
+        video, label, caption, *actions = tf.numpy_function(make, [index], types,
+                                                            stateful=False)
         video.set_shape((t, s, s, 3))
         label.set_shape(())
         caption.set_shape(())
-        return _add_first_frame(
-            {"video": to_model_range(video), "label": label, "caption": caption})
+        element = {"video": to_model_range(video), "label": label, "caption": caption}
+        if with_actions:
+            actions[0].set_shape((t,))
+            element["actions"] = actions[0]
+        return _add_first_frame(element)
 
     ds = indices.map(load, num_parallel_calls=AUTOTUNE, deterministic=True)
     if batch_size:
