@@ -54,3 +54,47 @@ def prepare_context(context, num: int | None, shape: list) -> np.ndarray:
     if num is not None and len(frames) == 1 and num > 1:
         frames = np.repeat(frames, num, axis=0)
     return frames.astype(np.float32)
+
+
+def parse_actions(actions, names, frames: int, num: int | None = None) -> np.ndarray:
+    """int32 actions `(n, frames)` for an action-conditioned export whose actions are
+    `names` (their order gives the ids).
+
+    Args:
+        actions: "right,right,up,..." (one name per frame, comma-separated), a sequence of
+            names or ids, or an integer array `(frames,)` for every clip or `(n, frames)`,
+            one row per clip.
+        names: the export's action names.
+        frames: actions needed per clip.
+        num: the number of clips asked for, or None.
+
+    Raises ValueError naming the problem: an unknown name (listing the valid ones), an id out
+    of range, the wrong count per clip, or a number of rows that is not num.
+    """
+    names = list(names)
+    if isinstance(actions, str):
+        actions = [part.strip() for part in actions.split(",")]
+    array = np.asarray(actions)
+    if array.dtype.kind in "US":
+        unknown = sorted({str(a) for a in array.ravel()} - set(names))
+        if unknown:
+            raise ValueError(f"unknown action(s) {', '.join(map(repr, unknown))}; this model "
+                             f"takes {', '.join(names)}")
+        array = np.vectorize(names.index, otypes=[np.int32])(array)
+    elif array.dtype.kind not in "iu":
+        raise ValueError(f"actions must be names or integer ids; received {array.dtype}")
+    if array.ndim not in (1, 2) or 0 in array.shape:
+        raise ValueError(f"actions must be one sequence (frames,) or one per clip "
+                         f"(num, frames); received shape {array.shape}")
+    rows = array[None] if array.ndim == 1 else array
+    if rows.shape[1] != frames:
+        raise ValueError(f"{rows.shape[1]} action(s) given, {frames} needed: one per frame")
+    if rows.min() < 0 or rows.max() >= len(names):
+        raise ValueError(f"action ids must be in 0..{len(names) - 1} ({', '.join(names)}); "
+                         f"received {int(rows.min())}..{int(rows.max())}")
+    if num is not None and len(rows) not in (1, num):
+        raise ValueError(f"actions hold {len(rows)} rows, but {num} clips were asked for; give "
+                         "one row or one per clip")
+    if num is not None and len(rows) == 1:
+        rows = np.repeat(rows, num, axis=0)
+    return rows.astype(np.int32)
