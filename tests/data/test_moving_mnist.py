@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from vidgen_tf.data.mnist import load_mnist
 from vidgen_tf.data.builtin import make_builtin
+from vidgen_tf.data.mnist import load_mnist
 from vidgen_tf.data.moving_mnist import (
     MovingMNIST,
     StochasticMovingMNIST,

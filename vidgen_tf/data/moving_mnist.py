@@ -195,7 +195,8 @@ class MovingMNIST(ClipSource):
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(frames={self.frames}, size={self.size}, num_digits={self.num_digits}, "
+            f"{type(self).__name__}(frames={self.frames}, size={self.size}, "
+            f"num_digits={self.num_digits}, "
             f"split={self.split!r}, seed={self.seed}, num={self.num}, "
             f"mnist_path={self.mnist_path!r})"
         )

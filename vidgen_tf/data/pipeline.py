@@ -379,7 +379,7 @@ def builtin_dataset(
     def make(index):
         clip = source.clip(int(index))
         made = [clip["video"], np.int32(clip["label"]), clip["caption"]]
-        return made + [clip["actions"].astype(np.int32)] if with_actions else made
+        return [*made, clip["actions"].astype(np.int32)] if with_actions else made
 
     def load(index):
         types = [tf.uint8, tf.int32, tf.string] + [tf.int32] * with_actions

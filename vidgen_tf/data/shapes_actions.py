@@ -3,6 +3,8 @@ per clip, with the direction of every frame as its action (for action-conditione
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from vidgen_tf.data.clip_source import ClipSource, check_int
@@ -128,8 +130,7 @@ class ShapesActions(ClipSource):
                              COLOURS[colour], self.size)
         article = "an" if colour[0] in "aeiou" else "a"
         order = [ACTION_NAMES[actions[0]]] + [ACTION_NAMES[b] for a, b in
-                                              zip(actions[:-1], actions[1:], strict=True)
-                                              if a != b]
+                                              itertools.pairwise(actions) if a != b]
         return {"video": video, "actions": np.append(actions, actions[-1]), "label": label,
                 "caption": f"{article} {colour} {SHAPES[label]} moves {', then '.join(order)}"}
 
