@@ -15,8 +15,11 @@ vidgen_tf's `model.fit` steps against OpenSTL's forward, MSE, backward and Adam 
 `predict` times one clip's 10 predicted frames: vidgen_tf's runtime (onnxruntime and the
 numpy sampler, on an export of the untrained model; with --quantize int8, the int8 export of
 a one-step run, calibrated on Moving MNIST) against OpenSTL's forward pass in eval
-mode without gradients. PyTorch (`torch==2.13.0 numpy timm`) lives in its own environment,
-given by --torch-python; OpenSTL is a checkout given by --openstl, never copied here.
+mode without gradients; `--export DIR` times an export made beforehand instead (its
+family's `openstl_mmnist` preset). PyTorch lives in its own environment, given by
+--torch-python, with what OpenSTL imports (numpy, scipy, timm, opencv-python-headless,
+imageio, matplotlib, pytorch-lightning; timm needs torchvision, so torch==2.14.1 with
+torchvision==0.29.1); OpenSTL is a checkout given by --openstl, never copied here.
 """
 
 from __future__ import annotations
@@ -123,6 +126,9 @@ def main() -> int:
                         help="train: float32 or mixed_bfloat16 (vidgen_tf's side)")
     parser.add_argument("--quantize", choices=["int8"], default=None,
                         help="predict: time vidgen_tf's int8 export (default float32)")
+    parser.add_argument("--export", default=None, metavar="DIR",
+                        help="predict: time this export of the family's openstl_mmnist preset "
+                             "instead of exporting one here")
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds (default 6)")
     parser.add_argument("--calls", type=int, default=2, help="calls per block (default 2)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
@@ -135,13 +141,15 @@ def main() -> int:
                      args.family]
     with tempfile.TemporaryDirectory(prefix="vidgen_openstl_") as tmp:
         if args.what == "predict":
-            print(f"exporting {args.family} openstl_mmnist ({args.quantize or 'float32'}) ...",
-                  file=sys.stderr, flush=True)
-            subprocess.run([sys.executable, "-c", _EXPORT_INT8 if args.quantize else
-                            _EXPORT_UNTRAINED, args.family, tmp], check=True,
-                           stdout=subprocess.DEVNULL)
-            ours_command = [sys.executable, "-c", _PREDICT_WORKER,
-                            str(Path(tmp) / "export" / "openstl")]
+            export = args.export and Path(args.export)
+            if export is None:
+                print(f"exporting {args.family} openstl_mmnist ({args.quantize or 'float32'}) "
+                      "...", file=sys.stderr, flush=True)
+                subprocess.run([sys.executable, "-c", _EXPORT_INT8 if args.quantize else
+                                _EXPORT_UNTRAINED, args.family, tmp], check=True,
+                               stdout=subprocess.DEVNULL)
+                export = Path(tmp) / "export" / "openstl"
+            ours_command = [sys.executable, "-c", _PREDICT_WORKER, str(export)]
         else:
             ours_command = [sys.executable, "-c", _TRAIN_WORKER, args.family, args.precision]
         ours = Worker("vidgen_tf", ours_command)
@@ -152,6 +160,9 @@ def main() -> int:
             ours.close()
             theirs.close()
     precision = args.precision if args.what == "train" else (args.quantize or "float32")
+    if args.what == "predict" and args.export:
+        graphs = json.loads((Path(args.export) / "manifest.json").read_text())["graphs"]
+        precision = "/".join(sorted({graph["precision"] for graph in graphs.values()}))
     result.update(what=args.what, family=args.family, precision=precision)
     side = result["median_s"]
     print(f"{args.what} {args.family} ({precision}), {args.rounds} rounds of {args.calls} calls "
