@@ -37,8 +37,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                     "interrupted epoch.",
         epilog=_PRESETS)
     train.add_argument("--model", default="mocogan",
-                       help="mocogan (default), dcgan3d or vgan (generators); convlstm, "
-                            "predrnn or simvp (predictors)")
+                       help="mocogan (default), dcgan3d or vgan (GANs); video_vae (a VAE "
+                            "that generates from its prior); convlstm, predrnn or simvp "
+                            "(predictors)")
     train.add_argument("--data", default="shapes",
                        help="built-in dataset (shapes, shapes_actions, moving_mnist, "
                             "stochastic_mnist), a folder of videos, or a folder made by "
@@ -63,8 +64,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--steps-per-epoch", type=int, default=100,
                        help="training steps per epoch (default 100)")
     train.add_argument("--loss", default=None,
-                       help="generators: bce, hinge or wgan_gp (default: the preset's; bce "
-                            "for a preset that names none); predictors: mse (default) or l1")
+                       help="GANs: bce, hinge or wgan_gp (default: the preset's; bce for a "
+                            "preset that names none); video_vae: gaussian; predictors: mse "
+                            "(default) or l1")
     train.add_argument("--lr-schedule", default="constant", metavar="SCHEDULE",
                        help="predictors: constant (default) or cosine (the learning rate "
                             "falls along a cosine to 1%% of the preset's over --epochs x "

@@ -75,6 +75,14 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                              "the recommended recipe at 32x32"),
                ("demo_32", "`vidgen demo`: recognisable shapes in about 1000 steps"),
                ("tiny", "tests and smoke runs (8 frames of 16x16)"))),
+    Family("video_vae", "vidgen_tf.models.video_vae", "VideoVAE",
+           "vidgen_tf.models.video_vae.presets", "VIDEO_VAE_PRESETS",
+           summary="video VAE: 3D-convolutional encoder and decoder, generates from its prior "
+                   "(Kingma & Welling 2014, in 3D)",
+           default_preset="shapes_32", preset_notes=(
+               ("shapes_32", "the default: 32x32x16, 64-d latent, KL warmed up over 2000 "
+                             "steps (not yet trained to a result)"),
+               ("tiny", "tests and smoke runs (8 frames of 16x16)"))),
     Family("convlstm", "vidgen_tf.models.convlstm", "ConvLSTM",
            "vidgen_tf.models.convlstm.presets", "CONVLSTM_PRESETS", task="prediction",
            summary="frame predictor: stacked ConvLSTM (Shi et al. 2015)",

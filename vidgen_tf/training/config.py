@@ -178,6 +178,8 @@ def resolve_conditions(config: TrainConfig, resolved: dict) -> None:
 
 def describe_run(config: TrainConfig, resolved: dict, source: str, initial_epoch: int) -> str:
     """What a run trains, on what and how, in a few lines for the user (`vidgen train`)."""
+    from vidgen_tf.models.registry import family
+
     kwargs = resolved["model_kwargs"]
     preset = config.preset or "none (the constructor's settings, the paper's)"
     if kwargs.get("context"):
@@ -209,10 +211,11 @@ def describe_run(config: TrainConfig, resolved: dict, source: str, initial_epoch
                              + (f"; {len(held_out)} held out" if held_out else "") + ")")
         else:
             described.append("first_frame (the clip's own first frame)")
-    if not kwargs.get("context"):
+    takes = family(config.model).conditions
+    if not kwargs.get("context") and (described or takes):
         lines.append("conditions: " + ("; ".join(described) if described else
-                                       "none (unconditional; --condition label|text|"
-                                       "first_frame to condition)"))
+                                       f"none (unconditional; --condition {'|'.join(takes)} "
+                                       "to condition)"))
     if initial_epoch:
         lines.append(f"resuming:   after epoch {initial_epoch}, from the {source}")
     return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""The video VAE's networks: a 3D-convolutional encoder to a diagonal Gaussian posterior, and
+the 3D DCGAN generator as its decoder."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from vidgen_tf.layers.conv_plan import spatial_doublings, temporal_strides
+from vidgen_tf.models.dcgan3d.video_dcgan_generator import VideoDCGANGenerator
+
+# The encoder's log-variance is kept in this range: exp(-12) to exp(6) in variance.
+LOGVAR_RANGE = (-12.0, 6.0)
+
+
+@keras.saving.register_keras_serializable(package="vidgen_tf")
+class VideoVAEEncoder(keras.Model):
+    """Video -> the mean and log-variance of the posterior q(z | video), a diagonal Gaussian.
+
+    The mirror of the decoder: stride-2 Conv3D + LeakyReLU(0.2) blocks that halve height and
+    width (and time where the decoder doubles it), doubling the filters, then a dense float32
+    layer to `2 * z_dim` numbers. No normalisation layer, so a clip's posterior never depends
+    on the other clips of its batch.
+
+    Args:
+        frames: int, default 16. Input frames.
+        size: int, default 64. Input height and width (4 x a power of two).
+        z_dim: int, default 128. Latent size.
+        base_filters: int, default 32. Filters of the first layer.
+        channels: int, default 3. Input channels.
+
+    Call:
+        video: float `(batch, frames, size, size, channels)` in [-1, 1].
+        Returns `{"mean", "logvar"}`, float32 `(batch, z_dim)` each; the log-variance is
+        clipped to `LOGVAR_RANGE`.
+
+    Example:
+        >>> e = VideoVAEEncoder(frames=8, size=16, z_dim=4, base_filters=8)
+        >>> tuple(e(keras.random.uniform((2, 8, 16, 16, 3), -1, 1))["mean"].shape)
+        (2, 4)
+    """
+
+    def __init__(self, frames: int = 16, size: int = 64, z_dim: int = 128,
+                 base_filters: int = 32, channels: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.frames, self.size, self.z_dim = frames, size, z_dim
+        self.base_filters, self.channels = base_filters, channels
+        doublings = spatial_doublings(size, "video_vae")
+        _, strides = temporal_strides(frames, doublings, "video_vae")
+        self.blocks = [layers.Conv3D(base_filters * 2**i, 4, strides=(stride, 2, 2),
+                                     padding="same", name=f"down{i}")
+                       for i, stride in enumerate(reversed(strides))]
+        self.flatten = layers.Flatten(name="flatten")
+        self.to_posterior = layers.Dense(2 * z_dim, dtype="float32", name="posterior")
+
+    def build(self, input_shape=None):
+        self.call(ops.zeros((1, self.frames, self.size, self.size, self.channels)))
+        self.built = True
+
+    def call(self, video, training=False):
+        x = video
+        for conv in self.blocks:
+            x = ops.leaky_relu(conv(x), 0.2)
+        stats = self.to_posterior(self.flatten(x))
+        mean, logvar = stats[:, :self.z_dim], stats[:, self.z_dim:]
+        return {"mean": mean, "logvar": ops.clip(logvar, *LOGVAR_RANGE)}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(frames=self.frames, size=self.size, z_dim=self.z_dim,
+                      base_filters=self.base_filters, channels=self.channels)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="vidgen_tf")
+class VideoVAEDecoder(VideoDCGANGenerator):
+    """The video VAE's decoder, z -> video: `VideoDCGANGenerator`'s network (a dense
+    projection, Conv3DTranspose + BatchNorm + ReLU blocks, a float32 tanh). Exported as the
+    VAE's generator: a prior draw z ~ N(0, I) in, a clip out."""
+
+    family = "video_vae"
