@@ -8,7 +8,7 @@ import math
 import time
 from pathlib import Path
 
-from vidgen_tf.cli import evaluate_conditions, evaluate_fvd, evaluate_predict
+from vidgen_tf.cli import evaluate_conditions, evaluate_elbo, evaluate_fvd, evaluate_predict
 from vidgen_tf.errors import VidgenError
 
 
@@ -52,6 +52,7 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
     evaluate_conditions.add_parser(actions, common)
     evaluate_predict.add_parser(actions, common)
+    evaluate_elbo.add_parser(actions, common)
 
 
 # --------------------------------------------------------------------------- fetch-i3d
