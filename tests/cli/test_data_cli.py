@@ -66,7 +66,7 @@ def test_user_errors_are_one_line_with_exit_2_and_no_traceback(tmp_path):
         (("data", "inspect", str(tmp_path), "--stride", "0"),
          "--stride must be an integer >= 1; received 0"),
         (("data", "synth", "--mnist", str(tmp_path / "m.npz"), "--out", str(tmp_path / "x")),
-         "--mnist applies to --dataset moving_mnist only; drop it for shapes"),
+         "--mnist applies to --dataset moving_mnist or stochastic_mnist only; drop it for shapes"),
         (("data", "synth", "--dataset", "moving_mnist", "--mnist", str(tmp_path / "m.txt"),
           "--out", str(tmp_path / "x")),
          f"MNIST file {tmp_path / 'm.txt'} is not an .npz (zip) file; expected a Keras-format"),
