@@ -24,14 +24,18 @@ SHIPPED = sorted(p.name for p in EXPORTS.iterdir() if (p / "manifest.json").is_f
 
 def assert_axes_named_as_the_manifest(export: Path) -> None:
     manifest = load_manifest(export)
-    graph = manifest["graphs"]["generator"]
+    assert manifest["graphs"], manifest
+    for graph in manifest["graphs"].values():
+        assert_graph_axes_named(export, graph, manifest.get("dims", {}))
+
+
+def assert_graph_axes_named(export: Path, graph: dict, dims: dict) -> None:
     session = ort.InferenceSession(str(export / graph["file"]),
                                    providers=["CPUExecutionProvider"])
     got = {a.name: list(a.shape) for a in [*session.get_inputs(), *session.get_outputs()]}
     assert not [n for n, shape in got.items() if any("unk__" in str(d) for d in shape)], got
     # A dynamic axis has the manifest's name; a fixed one its size (a model of fixed length,
     # such as a DCGAN, may fix "frames", whose bounds then say that size).
-    dims = manifest["dims"]
     fixed = {name: b["min"] for name, b in dims.items() if b["min"] == b["max"]}
     declared = {**graph["inputs"], **graph["outputs"]}
     assert set(got) == set(declared)

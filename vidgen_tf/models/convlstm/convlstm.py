@@ -38,7 +38,8 @@ class ConvLSTM(RecurrentPredictionTrainer):
                  sampling_stop_iter: int = 50000, sampling_changing_rate: float = 2e-5,
                  reverse_scheduled_sampling: bool = False, r_sampling_step_1: int = 25000,
                  r_sampling_step_2: int = 50000, r_exp_alpha: float = 5000.0,
-                 decouple_beta: float = 0.0, seed: int = 0, **kwargs):
+                 decouple_beta: float = 0.0, seed: int = 0, decay_steps: int | None = None,
+                 **kwargs):
         if isinstance(predictor, dict):
             predictor = keras.saving.deserialize_keras_object(predictor)
         predictor = predictor or ConvLSTMStep(size=size, channels=channels,
@@ -51,7 +52,7 @@ class ConvLSTM(RecurrentPredictionTrainer):
                          reverse_scheduled_sampling=reverse_scheduled_sampling,
                          r_sampling_step_1=r_sampling_step_1,
                          r_sampling_step_2=r_sampling_step_2, r_exp_alpha=r_exp_alpha,
-                         decouple_beta=decouple_beta, seed=seed, **kwargs)
+                         decouple_beta=decouple_beta, seed=seed, decay_steps=decay_steps, **kwargs)
 
     def get_config(self):
         config = super().get_config()
