@@ -19,7 +19,8 @@ mode without gradients; `--export DIR` times an export made beforehand instead (
 family's `openstl_mmnist` preset). PyTorch lives in its own environment, given by
 --torch-python, with what OpenSTL imports (numpy, scipy, timm, opencv-python-headless,
 imageio, matplotlib, pytorch-lightning; timm needs torchvision, so torch==2.14.1 with
-torchvision==0.29.1); OpenSTL is a checkout given by --openstl, never copied here.
+torchvision==0.29.1, installed after pytorch-lightning, which otherwise upgrades torch past
+torchvision); OpenSTL is a checkout given by --openstl, never copied here.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from vidgen_tf.errors import VidgenError
+from vidgen_tf.runtime.samplers import predicts_any_length
 
 MAX_NUM = 10_000
 FOLDER_NUM = 500
@@ -160,8 +161,8 @@ def _predictor(args):
 
         def predict(context, horizon):
             feeds = generator.inputs(len(context), context=context)
-            params = {"frames": horizon} if generator.manifest["sampler"]["name"] == (
-                "rollout") else {}
+            params = {"frames": horizon} if predicts_any_length(
+                generator.manifest["sampler"]["name"]) else {}
             return _unit(generator.run(feeds, **params))
 
         return predict, f"{generator.name} (onnxruntime)", (shape[1], shape[3])

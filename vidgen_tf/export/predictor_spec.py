@@ -46,3 +46,45 @@ def predictor_export_spec(network, context: int, horizon: int, recurrent: bool) 
                                "params": {"graph": "step", "context": context,
                                           "horizon": horizon, "states": states,
                                           "frame": "frame", "output": "next_frame"}})
+
+
+def latent_rollout_export_spec(network, context: int, horizon: int) -> ExportSpec:
+    """The export spec of a stochastic predictor (SVGNetwork) for the `latent_rollout`
+    sampler: inputs "context" and "noise" (a standard normal latent per predicted frame);
+    graphs "step" (its LSTMs, with their states as inputs and "next_<state>" outputs),
+    "encoder" and "decoder". It predicts up to `MAX_FRAMES_FACTOR` times `horizon`."""
+    size, channels = network.size, network.channels
+    frame = [size, size, channels]
+    step, encoder = network.step, network.encoder
+    inputs = {"context": {"role": "context", "shape": [context, *frame], "dtype": "float32",
+                          "range": [-1.0, 1.0], "preprocess": CONTEXT_PREPROCESS},
+              "noise": {"role": "noise", "shape": ["frames", step.z_dim], "dtype": "float32",
+                        "distribution": "normal"}}
+    states = {name: list(shape) for name, shape in step.state_spec().items()}
+    skips = {name: list(shape) for name, shape in encoder.skip_shapes().items()}
+    vector = {"h": [step.g_dim], "h_target": [step.g_dim], "eps": [step.z_dim],
+              "posterior": [1], **states}
+    step_graph = GraphSpec(
+        step, sorted(vector),
+        {"h_pred": ["batch", step.g_dim], **{f"next_{n}": ["batch", *s]
+                                             for n, s in states.items()}},
+        input_specs={name: {"shape": shape, "dtype": "float32"}
+                     for name, shape in vector.items()},
+        output_keys={f"next_{n}": n for n in states})
+    encoder_graph = GraphSpec(
+        encoder, ["frame"], {"h": ["batch", step.g_dim],
+                             **{n: ["batch", *s] for n, s in skips.items()}},
+        input_specs={"frame": {"shape": frame, "dtype": "float32"}})
+    decoder_graph = GraphSpec(
+        network.decoder, ["h_pred", *skips], {"frame": ["batch", *frame]},
+        input_specs={"h_pred": {"shape": [step.g_dim], "dtype": "float32"},
+                     **{n: {"shape": s, "dtype": "float32"} for n, s in skips.items()}})
+    dims = {"frames": {"default": horizon, "min": 1, "max": MAX_FRAMES_FACTOR * horizon}}
+    return ExportSpec(inputs=inputs, dims=dims,
+                      graphs={"step": step_graph, "encoder": encoder_graph,
+                              "decoder": decoder_graph},
+                      sampler={"name": "latent_rollout",
+                               "params": {"context": context, "horizon": horizon,
+                                          "states": states, "z_dim": step.z_dim,
+                                          "skips": sorted(skips), "graph": "decoder",
+                                          "output": "frame"}})

@@ -102,6 +102,15 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                ("openstl_mmnist_v2", "OpenSTL's PredRNN-V2: reverse scheduled sampling and "
                                      "memory decoupling"),
                ("tiny", "tests and smoke runs (4 -> 4 frames of 16x16)"))),
+    Family("svg", "vidgen_tf.models.svg", "SVG", "vidgen_tf.models.svg.presets", "SVG_PRESETS",
+           task="prediction",
+           summary="stochastic frame predictor: SVG-LP, per-frame encoder and decoder, LSTM "
+                   "predictor, learned prior (Denton & Fergus 2018)",
+           default_preset="cpu_smmnist", preset_notes=(
+               ("cpu_smmnist", "the default: the paper's SM-MNIST networks, 5 -> 10 frames "
+                               "of 64x64x1, batch 16"),
+               ("paper_smmnist", "the official SVG-LP on SM-MNIST, batch 100"),
+               ("tiny", "tests and smoke runs (2 -> 3 frames of 16x16)"))),
     Family("simvp", "vidgen_tf.models.simvp", "SimVP", "vidgen_tf.models.simvp.presets",
            "SIMVP_PRESETS", task="prediction",
            summary="frame predictor: convolutional encoder, gSTA translator, decoder; all "

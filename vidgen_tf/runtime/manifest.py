@@ -32,6 +32,7 @@ from pathlib import Path
 
 from vidgen_tf.data.video_io import FPS_RANGES
 from vidgen_tf.errors import VidgenError
+from vidgen_tf.runtime.samplers import predicts_any_length
 from vidgen_tf.runtime.sampling import read_sampling
 
 FORMAT = "vidgen_tf.export"
@@ -171,7 +172,7 @@ def _check_v2(m: dict, fail) -> None:
         fail(f'"output" names {output["name"]!r} of graph {output.get("graph")!r}, which the '
              "graphs do not list")
     expected = [video["height"], video["width"], video["channels"]]
-    if sampler["name"] == "rollout":  # a step graph's output is one frame; the sampler stacks
+    if predicts_any_length(sampler["name"]):  # a step graph's output is one frame, stacked
         shape = [shape[0], "frames", *shape[1:]]
     if len(shape) != 5 or shape[2:] != expected:
         fail(f"the output {output['name']!r} has shape {shape} but \"video\" says (batch, "

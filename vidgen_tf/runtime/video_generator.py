@@ -24,7 +24,7 @@ from vidgen_tf.runtime.manifest import (
     label_input,
     load_manifest,
 )
-from vidgen_tf.runtime.samplers import get_sampler, session_graph
+from vidgen_tf.runtime.samplers import get_sampler, predicts_any_length, session_graph
 from vidgen_tf.runtime.sampling import check_sampling
 from vidgen_tf.runtime.sessions import CPU, CUDA, check_providers, open_session  # noqa: F401
 
@@ -225,7 +225,7 @@ class VideoGenerator:
         conditions, sampler_params = _split(kwargs)
         num = _clips_given(num, conditions.get("context"))
         feeds = self.inputs(num, seed, frames=frames, label=label, **conditions)
-        if self.manifest["sampler"]["name"] == "rollout":  # any horizon within the bounds
+        if predicts_any_length(self.manifest["sampler"]["name"]):  # any horizon in bounds
             sampler_params = {"frames": frames or self.frames, **sampler_params}
         video = self.manifest["video"]
         expected = (frames or self.frames, video["height"], video["width"], video["channels"])

@@ -34,8 +34,8 @@ class SimVP(PredictionTrainer):
     def __init__(self, predictor: SimVPNetwork | None = None, *, context: int = 10,
                  horizon: int = 10, size: int = 64, channels: int = 1, hid_s: int = 64,
                  hid_t: int = 512, n_s: int = 4, n_t: int = 8, mlp_ratio: float = 8.0,
-                 residual: bool = False, learning_rate: float = 1e-3, seed: int = 0, decay_steps: int | None = None,
-                 **kwargs):
+                 residual: bool = False, learning_rate: float = 1e-3, seed: int = 0,
+                 decay_steps: int | None = None, **kwargs):
         if isinstance(predictor, dict):
             predictor = keras.saving.deserialize_keras_object(predictor)
         predictor = predictor or SimVPNetwork(context=context, horizon=horizon, size=size,
@@ -43,7 +43,8 @@ class SimVP(PredictionTrainer):
                                               n_s=n_s, n_t=n_t, mlp_ratio=mlp_ratio,
                                               residual=residual)
         super().__init__(predictor, context=predictor.context, horizon=predictor.horizon,
-                         learning_rate=learning_rate, seed=seed, decay_steps=decay_steps, **kwargs)
+                         learning_rate=learning_rate, seed=seed, decay_steps=decay_steps,
+                         **kwargs)
 
     def forecast(self, video, step):
         context = video[:, :self.context]

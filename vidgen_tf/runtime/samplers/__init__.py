@@ -10,14 +10,24 @@ never inside a graph.
 |---|---|---|
 | `single_pass` | one call of one graph | the GANs, SimVP |
 | `rollout` | a step graph fed the context, then its own predictions | ConvLSTM, PredRNN |
+| `latent_rollout` | encoder, step and decoder graphs, a fresh latent per predicted frame | SVG-LP |
 """
 
 from __future__ import annotations
 
+from vidgen_tf.runtime.samplers.latent_rollout import LatentRolloutSampler
 from vidgen_tf.runtime.samplers.rollout import RolloutSampler
 from vidgen_tf.runtime.samplers.single_pass import SinglePassSampler
 
-SAMPLERS = {SinglePassSampler.name: SinglePassSampler, RolloutSampler.name: RolloutSampler}
+SAMPLERS = {SinglePassSampler.name: SinglePassSampler, RolloutSampler.name: RolloutSampler,
+            LatentRolloutSampler.name: LatentRolloutSampler}
+
+
+def predicts_any_length(name: str) -> bool:
+    """Whether the sampler called `name` rolls a step graph out frame by frame, so that it
+    takes `frames=` (any length within the manifest's bounds) and its graph's output is one
+    frame, which it stacks into the video."""
+    return name in (RolloutSampler.name, LatentRolloutSampler.name)
 
 
 def get_sampler(manifest: dict, graphs: dict):
@@ -45,4 +55,5 @@ def session_graph(session):
     return call
 
 
-__all__ = ["SAMPLERS", "RolloutSampler", "SinglePassSampler", "get_sampler", "session_graph"]
+__all__ = ["SAMPLERS", "LatentRolloutSampler", "RolloutSampler", "SinglePassSampler",
+           "get_sampler", "predicts_any_length", "session_graph"]

@@ -1,0 +1,22 @@
+"""SVG-LP presets: the trainer's keyword arguments plus the training keys (`batch_size`,
+`loss`)."""
+
+from __future__ import annotations
+
+# The official SVG-LP on SM-MNIST (github edenton/svg, train_svg_lp.py): 5 -> 10 frames of
+# 64x64x1, DCGAN encoder and decoder of width 64, g_dim 128, z_dim 10, LSTMs of 256 (a
+# predictor of 2 layers, prior and posterior of 1), beta 1e-4, Adam 2e-3, batch 100.
+_PAPER = {"context": 5, "horizon": 10, "size": 64, "channels": 1, "base_filters": 64,
+          "g_dim": 128, "z_dim": 10, "rnn_size": 256, "predictor_layers": 2,
+          "prior_layers": 1, "posterior_layers": 1, "beta": 1e-4, "learning_rate": 2e-3,
+          "batch_size": 100, "loss": "mse"}
+
+SVG_PRESETS: dict[str, dict] = {
+    # The paper's networks with a batch a 2-core CPU steps through in about a second.
+    "cpu_smmnist": {**_PAPER, "batch_size": 16},
+    "paper_smmnist": _PAPER,
+    # For tests and smoke runs.
+    "tiny": {"context": 2, "horizon": 3, "size": 16, "channels": 1, "base_filters": 4,
+             "g_dim": 8, "z_dim": 2, "rnn_size": 8, "predictor_layers": 1, "batch_size": 2,
+             "learning_rate": 2e-3, "loss": "mse"},
+}
