@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from vidgen_tf.models.video_vae import VideoVAE
+from vidgen_tf.models.video_vae.networks import LatentPrior
+from vidgen_tf.noise import sample_noise
 from vidgen_tf.models.video_vae.video_vae import gaussian_nll
 
 
@@ -61,6 +63,45 @@ def test_training_lowers_the_bound_and_prior_samples_are_clips():
     assert samples.shape == (3, 8, 16, 16, 3)
     np.testing.assert_array_equal(samples, vae.sample(3, seed=0))
     assert not np.array_equal(samples, vae.sample(3, seed=1))
+
+
+def test_the_fitted_prior_draws_from_the_codes_gaussian():
+    # Codes of a known Gaussian: mean (1, -2), covariance [[4, 1.2], [1.2, 1]].
+    covariance = np.array([[4.0, 1.2], [1.2, 1.0]])
+    codes = np.random.default_rng(0).multivariate_normal([1, -2], covariance, 20000)
+    prior = LatentPrior(2)
+    np.testing.assert_array_equal(prior(np.eye(2, dtype=np.float32)), np.eye(2))  # N(0, I)
+    prior.fit(codes)
+    scale = np.asarray(prior.scale)
+    np.testing.assert_allclose(scale @ scale.T, np.cov(codes, rowvar=False), rtol=1e-4)
+    assert scale[0, 1] == 0  # lower triangular: a Cholesky factor
+    draws = np.asarray(prior(np.random.default_rng(1).standard_normal((20000, 2))))
+    np.testing.assert_allclose(draws.mean(0), [1, -2], atol=0.05)
+    np.testing.assert_allclose(np.cov(draws, rowvar=False), covariance, atol=0.1)
+    with pytest.raises(ValueError, match="more than z_dim = 2 codes"):
+        prior.fit(codes[:2])
+
+
+def test_sampling_and_export_go_through_the_fitted_prior(tmp_path):
+    vae = tiny_vae()
+    vae.compile()
+    clips = np.random.default_rng(3).uniform(-1, 1, (40, 8, 16, 16, 3)).astype(np.float32)
+    before = vae.sample(2, seed=0)
+    assert vae.fit_prior([clips[:16], {"video": clips[16:]}], num=30) == 30
+    codes = np.asarray(vae.encoder(clips[:30])["mean"])
+    np.testing.assert_allclose(np.asarray(vae.latent_prior.mean), codes.mean(0), atol=1e-5)
+    # The sample decodes mean + scale @ noise, the noise being what seed 0 draws.
+    spec = vae.export_spec()
+    assert spec.inputs["z"]["distribution"] == "normal"
+    z0 = sample_noise(spec.inputs, 2, 0, default_frames=8)["z"]
+    expected = vae.generator({"z": np.asarray(vae.latent_prior(z0))})
+    after = vae.sample(2, seed=0)
+    assert not np.allclose(before, after)
+    # Saved and loaded, the fitted prior comes back.
+    vae.save(tmp_path / "vae.keras")
+    loaded = keras.saving.load_model(tmp_path / "vae.keras")
+    np.testing.assert_allclose(loaded.sample(2, seed=0), after, atol=1e-6)
+    np.testing.assert_allclose(after, np.asarray(expected), atol=1e-5)
 
 
 def test_bad_arguments_are_named():

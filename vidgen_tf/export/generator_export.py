@@ -83,7 +83,8 @@ def export_generator(source: str | os.PathLike, name: str, *,
     with staging(saved_final) as saved_tmp, staging(export_final) as export_tmp:
         serves = {graph: serving_function(spec, graph) for graph in spec.graphs}
         logger.info("writing SavedModel to %s", saved_final)
-        _save_savedmodel(generator, serves, saved_tmp)
+        _save_savedmodel([generator, *(g.network for g in spec.graphs.values())], serves,
+                         saved_tmp)
         graph_info, parities, onnx_paths = {}, {}, {}
         for graph, (serve, signature) in serves.items():
             logger.info("converting %s to ONNX (opset %d)", graph, opset)
@@ -143,14 +144,15 @@ def export_generator(source: str | os.PathLike, name: str, *,
     return manifest
 
 
-def _save_savedmodel(network, serves: dict, path: Path) -> None:
-    """One signature per graph: the first is "serving_default", the others their names."""
+def _save_savedmodel(networks: list, serves: dict, path: Path) -> None:
+    """One signature per graph: the first is "serving_default", the others their names.
+    `networks` holds every network the graphs call (e.g. a VAE's decoder and its prior)."""
     import tensorflow as tf
 
     from vidgen_tf.export.parity import signature_name
 
     module = tf.Module()
-    module.network = network  # tracks the variables
+    module.networks = networks  # tracks the variables
     signatures = {}
     for index, (graph, (serve, _)) in enumerate(serves.items()):
         setattr(module, f"serve_{graph}", serve)

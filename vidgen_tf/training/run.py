@@ -329,6 +329,8 @@ def _fit(config: TrainConfig, run_dir: RunDir, resume: bool, verbose: int | str,
             "no epoch completed, so there is no checkpoint")
         raise VidgenError(f"training stopped: {name} became NaN/inf at epoch {epoch}, step "
                           f"{step}; {kept}. Try a lower learning rate or --precision float32")
+    if hasattr(model, "finish_training"):  # e.g. the VAE fits its sampling prior
+        (announce or logger.info)(model.finish_training(data))
     final = run_dir.model
     tmp = run_dir / ".model.partial.keras"
     model.save(tmp)

@@ -4,6 +4,7 @@ the 3D DCGAN generator as its decoder."""
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from vidgen_tf.layers.conv_plan import spatial_doublings, temporal_strides
@@ -79,3 +80,76 @@ class VideoVAEDecoder(VideoDCGANGenerator):
     VAE's generator: a prior draw z ~ N(0, I) in, a clip out."""
 
     family = "video_vae"
+
+
+@keras.saving.register_keras_serializable(package="vidgen_tf")
+class LatentPrior(keras.layers.Layer):
+    """The Gaussian the VAE samples from: z = mean + noise @ scale^T for standard normal
+    `noise`, so z ~ N(mean, scale scale^T). The identity (the N(0, I) prior of training) until
+    `fit` sets it to the aggregate posterior, as in ex-post density estimation (Ghosh et al.
+    2020, "From Variational to Deterministic Autoencoders"): a VAE whose posteriors do not
+    fill N(0, I) decodes most prior draws into faint smears, and drawing from a Gaussian fit
+    to the training clips' posterior means puts samples where the decoder learned.
+
+    Args:
+        z_dim: int >= 1. Latent size.
+
+    Example:
+        >>> prior = LatentPrior(2)
+        >>> prior.fit(np.array([[1.0, 0.0], [3.0, 0.0], [2.0, 1.0], [2.0, -1.0]]))
+        >>> [round(float(v), 3) for v in prior.mean.numpy()]
+        [2.0, 0.0]
+    """
+
+    def __init__(self, z_dim: int, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # statistics and the draw stay in float32
+        super().__init__(**kwargs)
+        self.z_dim = int(z_dim)
+        self.mean = self.add_weight(shape=(self.z_dim,), initializer="zeros",
+                                    trainable=False, name="mean")
+        self.scale = self.add_weight(shape=(self.z_dim, self.z_dim),
+                                     initializer="identity", trainable=False, name="scale")
+
+    def call(self, noise):
+        noise = ops.cast(noise, "float32")
+        return self.mean + ops.matmul(noise, ops.transpose(self.scale))
+
+    def fit(self, codes) -> None:
+        """Set the prior to the Gaussian of `codes` `(num, z_dim)`: their mean, and the
+        Cholesky factor of their covariance (a small ridge keeps it positive definite)."""
+        codes = np.asarray(codes, np.float64)
+        if codes.ndim != 2 or codes.shape[1] != self.z_dim or len(codes) <= self.z_dim:
+            raise ValueError(f"the prior is fitted on more than z_dim = {self.z_dim} codes of "
+                             f"{self.z_dim} values; received an array of shape {codes.shape}")
+        covariance = np.cov(codes, rowvar=False)
+        ridge = 1e-6 * max(float(np.trace(covariance)) / self.z_dim, 1e-12)
+        scale = np.linalg.cholesky(covariance + ridge * np.eye(self.z_dim))
+        self.mean.assign(codes.mean(axis=0).astype("float32"))
+        self.scale.assign(scale.astype("float32"))
+
+    def load_own_variables(self, store):
+        if not len(store.keys()):
+            return  # a model saved before the prior existed: it keeps N(0, I)
+        super().load_own_variables(store)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(z_dim=self.z_dim)
+        return config
+
+
+class PriorDecoder(keras.Model):
+    """The exported generator of a VAE: standard normal noise "z" through `prior`, then the
+    decoder. Carries the decoder's `noise_spec`, frames, size and channels."""
+
+    def __init__(self, decoder, prior: LatentPrior, **kwargs):
+        super().__init__(**kwargs)
+        self.decoder, self.prior = decoder, prior
+        self.frames, self.size = decoder.frames, decoder.size
+        self.channels, self.z_dim = decoder.channels, decoder.z_dim
+
+    def noise_spec(self) -> dict:
+        return self.decoder.noise_spec()
+
+    def call(self, inputs, training=False):
+        return self.decoder({**inputs, "z": self.prior(inputs["z"])}, training=training)

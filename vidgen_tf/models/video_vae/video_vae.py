@@ -6,11 +6,17 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from vidgen_tf.losses.variational import gaussian_kl, kl_weight, reparameterize
-from vidgen_tf.models.video_vae.networks import VideoVAEDecoder, VideoVAEEncoder
+from vidgen_tf.models.video_vae.networks import (
+    LatentPrior,
+    PriorDecoder,
+    VideoVAEDecoder,
+    VideoVAEEncoder,
+)
 from vidgen_tf.training.trainer import VideoTrainer
 
 
@@ -21,6 +27,11 @@ def gaussian_nll(video, mean, sigma: float):
     values = math.prod(error.shape[1:])
     return (0.5 * ops.sum(ops.square(error), axis=tuple(range(1, error.ndim))) / sigma**2
             + values * math.log(sigma * math.sqrt(2.0 * math.pi)))
+
+
+# Clips whose posterior means the sampling prior is fitted to after training (a 128-d latent's
+# covariance from 4096 codes: 32 per parameter row).
+PRIOR_CLIPS = 4096
 
 
 @keras.saving.register_keras_serializable(package="vidgen_tf")
@@ -87,6 +98,7 @@ class VideoVAE(VideoTrainer):
         self.kl_warmup_steps = int(kl_warmup_steps)
         self.learning_rate = float(learning_rate)
         self.add_trackers("vae_loss", "reconstruction_loss", "kl", "neg_elbo")
+        self.latent_prior = LatentPrior(self.z_dim, name="latent_prior")
 
     @property
     def channels(self) -> int:
@@ -108,6 +120,33 @@ class VideoVAE(VideoTrainer):
 
     def default_optimizer(self, name: str) -> keras.optimizers.Optimizer:
         return keras.optimizers.Adam(self.learning_rate)
+
+    def export_spec(self, generator=None, class_names=None):
+        """The decoder behind the fitted prior (`LatentPrior`), exported as a GAN generator:
+        standard normal "z" in, a clip out."""
+        from vidgen_tf.export.spec import generator_export_spec
+
+        return generator_export_spec(PriorDecoder(generator or self.generator,
+                                                  self.latent_prior))
+
+    def fit_prior(self, batches, num: int = PRIOR_CLIPS) -> int:
+        """Fit the sampling prior to the posterior means of `num` clips from `batches` (an
+        iterable of clip batches, or of dicts with "video"); returns the clips used. See
+        `LatentPrior`: without it, prior draws mostly decode to faint smears."""
+        codes, seen = [], 0
+        for batch in batches:
+            video = self.real_videos(batch)[:num - seen]
+            codes.append(ops.convert_to_numpy(self.encoder(video, training=False)["mean"]))
+            seen += len(codes[-1])
+            if seen >= num:
+                break
+        self.latent_prior.fit(np.concatenate(codes).astype("float32"))
+        return seen
+
+    def finish_training(self, data) -> str:
+        """After `fit`: fit the sampling prior on clips of the training data."""
+        used = self.fit_prior(iter(data))
+        return f"sampling prior fitted to the posterior means of {used} training clips"
 
     def build(self, input_shape=None):
         self.encoder.build()
