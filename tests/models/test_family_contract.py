@@ -37,6 +37,8 @@ CONDITION_KWARGS = {
     "label": {"num_classes": NUM_CLASSES},
     "text": {"vocabulary": VOCABULARY, "max_tokens": MAX_TOKENS},
     "first_frame": {},
+    # An action-conditioned predictor starts from one frame.
+    "actions": {"action_names": ["left", "right", "up", "down"], "context": 1},
 }
 # The runtime keyword (and value) of each condition, as an app passes it to `generate`.
 RUNTIME_CONDITIONS = {
@@ -90,6 +92,7 @@ def real_batch(trainer, num: int, seed: int = 0) -> dict[str, np.ndarray]:
         "prompt_tokens": lambda: WordTokenizer(VOCABULARY, MAX_TOKENS).encode(
             [captions[i % len(captions)] for i in range(num)]),
         "first_frame": lambda: rng.uniform(-1, 1, (num, SIZE, SIZE, 3)).astype("float32"),
+        "actions": lambda: rng.integers(0, 4, (num, trainer.frames)).astype("int32"),
     }
     keys = getattr(trainer, "data_keys", ("video",))
     unknown = [key for key in keys if key not in makers]
@@ -97,6 +100,14 @@ def real_batch(trainer, num: int, seed: int = 0) -> dict[str, np.ndarray]:
         pytest.fail(f"{type(trainer).__name__} reads data keys {unknown} that this suite cannot "
                     "make yet: add them to real_batch")
     return {key: makers[key]() for key in keys}
+
+
+def predictor_conditions(trainer, batch: dict) -> dict:
+    """What a predictor takes besides the context: the actions of the predicted frames
+    (`actions[t]` moves frame t to t + 1)."""
+    if "actions" not in batch:
+        return {}
+    return {"actions": batch["actions"][:, trainer.context - 1:trainer.frames - 1]}
 
 
 def generator_inputs(trainer, num: int, seed: int) -> dict[str, np.ndarray]:
@@ -177,11 +188,13 @@ def test_keras_round_trip_gives_equal_generator_outputs(trained):
     loaded = load_model(trained["path"])
     assert type(loaded) is type(trainer)
     if trainer.task == "prediction":
-        context = real_batch(trainer, 2, seed=1)["video"][:, :trainer.context]
-        expected = np.asarray(trainer.predict_frames(context, trainer.horizon))
+        batch = real_batch(trainer, 2, seed=1)
+        context = batch["video"][:, :trainer.context]
+        steer = predictor_conditions(trainer, batch)
+        expected = np.asarray(trainer.predict_frames(context, trainer.horizon, **steer))
         assert expected.shape == (2, trainer.horizon, SIZE, SIZE, trainer.channels)
         np.testing.assert_array_equal(np.asarray(loaded.predict_frames(
-            context, trainer.horizon)), expected)
+            context, trainer.horizon, **steer)), expected)
         return
     inputs = generator_inputs(trainer, num=2, seed=1)
     expected = np.asarray(trainer.generator(inputs))
@@ -210,12 +223,13 @@ def test_runtime_generates_without_tensorflow(case, trained, exported, tmp_path)
     from vidgen_tf.export.sources import float32_generator
     from vidgen_tf.runtime import VideoGenerator
 
-    conditions = RUNTIME_CONDITIONS[case.condition] if case.condition else {}
     trainer = trained["trainer"]
     predictor = trainer.task == "prediction"
+    conditions = RUNTIME_CONDITIONS[case.condition] if case.condition and not predictor else {}
     if predictor:  # two uint8 context clips of another size, resized as the data are
         conditions = {"context": np.random.default_rng(5).integers(
-            0, 256, (2, trainer.context, 2 * SIZE, 2 * SIZE, 3), dtype=np.uint8)}
+            0, 256, (2, trainer.context, 2 * SIZE, 2 * SIZE, 3), dtype=np.uint8),
+            **predictor_conditions(trainer, real_batch(trainer, 2, seed=5))}
     np.savez(tmp_path / "conditions.npz", **conditions)
     out = tmp_path / "video.npy"
     code = f"""
@@ -234,8 +248,9 @@ print(json.dumps({{"shape": list(video.shape), "dtype": str(video.dtype),
                                 "heavy": []}
     if predictor:  # the runtime's rollout is the Keras model's prediction
         feeds = VideoGenerator(exported["export"]).inputs(2, **conditions)
+        steer = {k: v for k, v in conditions.items() if k != "context"}
         expected = float_to_uint8(np.asarray(trainer.predict_frames(feeds["context"],
-                                                                    trainer.horizon)))
+                                                                    trainer.horizon, **steer)))
         assert np.abs(np.load(out).astype(int) - expected).max() <= 1
         return
     # The runtime's videos are the Keras generator's on the same inputs (up to uint8 rounding).

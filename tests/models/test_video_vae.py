@@ -9,8 +9,8 @@ import pytest
 
 from vidgen_tf.models.video_vae import VideoVAE
 from vidgen_tf.models.video_vae.networks import LatentPrior
-from vidgen_tf.noise import sample_noise
 from vidgen_tf.models.video_vae.video_vae import gaussian_nll
+from vidgen_tf.noise import sample_noise
 
 
 def tiny_vae(**kwargs):

@@ -64,11 +64,16 @@ def run_export(args) -> int:
                   f"mean {parity['int8_mean_pixel_error']:.2f}")
     print(f"sampler end to end ({manifest['sampler']['name']}): "
           f"{manifest['parity']['end_to_end']['max_abs']:.2e}")
-    takes = [f"--{k.replace('_', '-')}" for k in ("label", "prompt", "first_frame", "context")
-             if k in _condition_flags(manifest)]
+    flags = _condition_flags(manifest)
+    takes = [f"--{k.replace('_', '-')}" for k in ("label", "prompt", "first_frame", "context",
+                                                   "actions") if k in flags]
     if takes:
         print(f"conditions: {', '.join(takes)}")
-    example = " --context FILE" if "context" in _condition_flags(manifest) else ""
+    example = " --context FILE" if "context" in flags else ""
+    actions = [item["action_names"] for item in manifest["inputs"].values()
+               if item["role"] == "actions"]
+    if actions:
+        example += f" --actions {','.join(actions[0][:2])},..."
     print(f"generate with: vidgen generate {args.export_dir}/{args.name}{example} "
           "--out samples.gif")
     return 0

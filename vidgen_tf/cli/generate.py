@@ -56,6 +56,11 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                           help="for a predictor: the frames to continue, a video file or a "
                                ".npy of uint8 (N, K, H, W, C) for N clips at once (resized and "
                                "cropped like the data; the last K the model takes are used)")
+    generate.add_argument("--actions", default=None, metavar="A,B,...|FILE.npy",
+                          help="for an action-conditioned export: one action per predicted "
+                               'frame, as names ("right,right,up,...", the export lists its '
+                               "names) or a .npy of integer ids (H,) for every video or (N, H), "
+                               "one row per video; --frames defaults to their count")
     generate.add_argument("--with-context", action="store_true",
                           help="with --context: put the context frames in front of the "
                                "predicted ones")
@@ -120,6 +125,14 @@ def run_generate(args) -> int:
         prompt = prompt[0] if len(prompt) == 1 else [prompt[i % len(prompt)]
                                                      for i in range(args.num)]
     conditions = {"label": args.label, "prompt": prompt}
+    if args.actions is not None:
+        if "actions" not in generator.conditions:
+            raise VidgenError(f"{args.path} takes no actions (it is not action-conditioned); "
+                              "drop --actions, or use an export trained with --condition "
+                              "actions")
+        conditions["actions"] = _read_actions(args.actions)
+        if args.frames is None:
+            args.frames = np.shape(conditions["actions"])[-1]
     first_frame = None
     if args.first_frame is not None:
         first_frame = _read_first_frame(args.first_frame)
@@ -135,7 +148,7 @@ def run_generate(args) -> int:
             videos = np.concatenate([shown, videos], axis=1)
     except ValueError as exc:  # a condition the export does not take, an unknown word...
         raise VidgenError(str(exc)) from exc
-    given = {k: v for k, v in {**conditions, "prompt": args.prompt,
+    given = {k: v for k, v in {**conditions, "prompt": args.prompt, "actions": args.actions,
                                "first_frame": args.first_frame,
                                "context": args.context}.items() if v is not None}
     if len(given.get("prompt", [])) == 1:
@@ -260,6 +273,26 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _read_actions(text: str):
+    """--actions: comma-separated names as a list, or the integer ids of a .npy file."""
+    if not text.lower().endswith(".npy"):
+        names = [part.strip() for part in text.split(",")]
+        if not all(names):
+            raise VidgenError(f"--actions takes comma-separated action names (e.g. "
+                              f"right,right,up) or a .npy file; received {text!r}")
+        return names
+    try:
+        ids = np.load(text, allow_pickle=False)
+    except FileNotFoundError as exc:
+        raise VidgenError(f"--actions {text}: no such file") from exc
+    except (OSError, ValueError) as exc:
+        raise VidgenError(f"--actions {text} is not a readable .npy file ({exc})") from exc
+    if ids.dtype.kind not in "iu" or ids.ndim not in (1, 2) or 0 in ids.shape:
+        raise VidgenError(f"--actions {text} must hold integer action ids (H,) or (N, H); "
+                          f"found {ids.dtype} of shape {ids.shape}")
+    return ids
 
 
 def _read_context(path: str) -> np.ndarray:

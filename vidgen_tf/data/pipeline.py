@@ -455,3 +455,11 @@ def dataset_class_names(data: str) -> tuple[str, ...]:
                             if p.is_dir() and not p.name.startswith(".")))
     return ()
 
+
+
+def dataset_action_names(data: str) -> tuple[str, ...]:
+    """Action names of a `--data` source: those of a built-in dataset with an action per frame
+    (`shapes_actions`), else () (folders carry no actions)."""
+    if data in BUILTIN_DATASETS:
+        return tuple(getattr(make_builtin(data), "action_names", None) or ())
+    return ()

@@ -48,11 +48,14 @@ def predictor_export_spec(network, context: int, horizon: int, recurrent: bool) 
                                           "frame": "frame", "output": "next_frame"}})
 
 
-def latent_rollout_export_spec(network, context: int, horizon: int) -> ExportSpec:
+def latent_rollout_export_spec(network, context: int, horizon: int,
+                               action_names: list[str] | None = None) -> ExportSpec:
     """The export spec of a stochastic predictor (SVGNetwork) for the `latent_rollout`
-    sampler: inputs "context" and "noise" (a standard normal latent per predicted frame);
-    graphs "step" (its LSTMs, with their states as inputs and "next_<state>" outputs),
-    "encoder" and "decoder". It predicts up to `MAX_FRAMES_FACTOR` times `horizon`."""
+    sampler: inputs "context", "noise" (a standard normal latent per predicted frame) and,
+    for an action-conditioned network, "actions" (an int32 id per predicted frame, of
+    `action_names`); graphs "step" (its LSTMs, with their states as inputs and
+    "next_<state>" outputs; a one-hot "action" with actions), "encoder" and "decoder". It
+    predicts up to `MAX_FRAMES_FACTOR` times `horizon`."""
     size, channels = network.size, network.channels
     frame = [size, size, channels]
     step, encoder = network.step, network.encoder
@@ -60,10 +63,12 @@ def latent_rollout_export_spec(network, context: int, horizon: int) -> ExportSpe
                           "range": [-1.0, 1.0], "preprocess": CONTEXT_PREPROCESS},
               "noise": {"role": "noise", "shape": ["frames", step.z_dim], "dtype": "float32",
                         "distribution": "normal"}}
+    if step.num_actions:
+        inputs["actions"] = {"role": "actions", "shape": ["frames"], "dtype": "int32",
+                             "action_names": list(action_names)}
     states = {name: list(shape) for name, shape in step.state_spec().items()}
     skips = {name: list(shape) for name, shape in encoder.skip_shapes().items()}
-    vector = {"h": [step.g_dim], "h_target": [step.g_dim], "eps": [step.z_dim],
-              "posterior": [1], **states}
+    vector = {**{name: [width] for name, width in step.input_sizes().items()}, **states}
     step_graph = GraphSpec(
         step, sorted(vector),
         {"h_pred": ["batch", step.g_dim], **{f"next_{n}": ["batch", *s]
@@ -87,4 +92,7 @@ def latent_rollout_export_spec(network, context: int, horizon: int) -> ExportSpe
                                "params": {"context": context, "horizon": horizon,
                                           "states": states, "z_dim": step.z_dim,
                                           "skips": sorted(skips), "graph": "decoder",
-                                          "output": "frame"}})
+                                          "output": "frame",
+                                          **({"actions": "actions",
+                                              "num_actions": step.num_actions}
+                                             if step.num_actions else {})}})

@@ -115,8 +115,9 @@ def generator_export_spec(generator, class_names: list[str] | None = None,
 def example_inputs(spec: ExportSpec, num: int, seed: int, frames: int | None = None
                    ) -> dict[str, np.ndarray]:
     """Inputs to check an export on: drawn noise and labels, random conditions (word ids
-    of the vocabulary, first frames and contexts uniform in [-1, 1]), and the sampler-fed
-    inputs of every graph (a step graph's frame uniform in [-1, 1], its states N(0, 0.5))."""
+    of the vocabulary, first frames and contexts uniform in [-1, 1], action ids uniform), and
+    the sampler-fed inputs of every graph (a step graph's frame uniform in [-1, 1], its
+    states N(0, 0.5))."""
     default = spec.dims["frames"]["default"]
     feeds = sample_noise(spec.inputs, num, seed, frames=frames, default_frames=default)
     rng = np.random.default_rng(seed + 7919)
@@ -128,6 +129,9 @@ def example_inputs(spec: ExportSpec, num: int, seed: int, frames: int | None = N
             feeds[name] = ids.astype(item["dtype"])
         elif item["role"] in ("first_frame", "context"):
             feeds[name] = rng.uniform(-1, 1, (num, *item["shape"])).astype(item["dtype"])
+        elif item["role"] == "actions":
+            ids = rng.integers(0, len(item["action_names"]), (num, frames or default))
+            feeds[name] = ids.astype(item["dtype"])
     for graph in spec.graphs.values():
         for name, item in sorted(graph.input_specs.items()):
             if name == "frame":

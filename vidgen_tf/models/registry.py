@@ -103,13 +103,25 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                                      "memory decoupling"),
                ("tiny", "tests and smoke runs (4 -> 4 frames of 16x16)"))),
     Family("svg", "vidgen_tf.models.svg", "SVG", "vidgen_tf.models.svg.presets", "SVG_PRESETS",
-           task="prediction",
+           task="prediction", conditions=("actions",),
            summary="stochastic frame predictor: SVG-LP, per-frame encoder and decoder, LSTM "
                    "predictor, learned prior (Denton & Fergus 2018)",
            default_preset="cpu_smmnist", preset_notes=(
                ("cpu_smmnist", "the default: the paper's SM-MNIST networks, 5 -> 10 frames "
                                "of 64x64x1, batch 16"),
                ("paper_smmnist", "the official SVG-LP on SM-MNIST, batch 100"),
+               ("cpu_smmnist_half", "cpu_smmnist at half the convolution widths (what 3 CPU "
+                                    "hours train)"),
+               ("shapes_actions", "first frame + actions -> 15 frames of 32x32x3, with "
+                                  "--condition actions on shapes_actions"),
+               ("tiny", "tests and smoke runs (2 -> 3 frames of 16x16)"))),
+    Family("tdvae", "vidgen_tf.models.tdvae", "TDVAE", "vidgen_tf.models.tdvae.presets",
+           "TDVAE_PRESETS", task="prediction",
+           summary="stochastic frame predictor: TD-VAE, belief LSTM, jumpy latent transitions "
+                   "trained on pairs of time points (Gregor et al. 2019)",
+           default_preset="cpu_mmnist", preset_notes=(
+               ("cpu_mmnist", "the default: 5 -> 15 frames of 64x64x1, jumps of 1..4, "
+                              "batch 16, for a CPU (not yet trained to a result)"),
                ("tiny", "tests and smoke runs (2 -> 3 frames of 16x16)"))),
     Family("simvp", "vidgen_tf.models.simvp", "SimVP", "vidgen_tf.models.simvp.presets",
            "SIMVP_PRESETS", task="prediction",
@@ -151,18 +163,19 @@ def get_family(name: str):
 def parse_conditions(text: str | None, name: str) -> tuple[str, ...]:
     """`--condition label,text` -> ("label", "text") for family `name`, checked: an unknown
     condition, or one the family cannot take, is a VidgenError saying what is allowed."""
-    from vidgen_tf.layers.condition_encoder import CONDITIONS
+    from vidgen_tf.layers.condition_encoder import CONDITIONS as ENCODED
 
+    known = (*ENCODED, "actions")  # actions steer predictors step by step, not by a code
     if text is None:
         return ()
     requested = [part.strip() for part in text.split(",")]
     if not all(requested):
-        raise VidgenError(f"--condition takes comma-separated names ({', '.join(CONDITIONS)}); "
+        raise VidgenError(f"--condition takes comma-separated names ({', '.join(known)}); "
                           f"received {text!r}")
-    unknown = [c for c in requested if c not in CONDITIONS]
+    unknown = [c for c in requested if c not in known]
     if unknown:
         raise VidgenError(f"unknown condition {unknown[0]!r}; --condition takes "
-                          f"{', '.join(CONDITIONS)} (comma-separated for several)")
+                          f"{', '.join(known)} (comma-separated for several)")
     allowed = family(name).conditions
     refused = [c for c in requested if c not in allowed]
     if refused:
@@ -172,7 +185,7 @@ def parse_conditions(text: str | None, name: str) -> tuple[str, ...]:
                           f"families that can: {', '.join(takers) or 'none'}")
     if len(set(requested)) != len(requested):
         raise VidgenError(f"--condition names a condition twice: {text!r}")
-    return tuple(c for c in CONDITIONS if c in requested)
+    return tuple(c for c in known if c in requested)
 
 
 def model_kwargs(preset: dict) -> dict:

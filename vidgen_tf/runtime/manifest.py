@@ -225,6 +225,16 @@ def _check_inputs(m: dict, dims: dict, assets: dict, fail) -> None:
         if role == "text" and item.get("tokenizer") not in assets:
             fail(f'text input {name!r} needs a "tokenizer" listed in "assets", found '
                  f"{item.get('tokenizer')!r}")
+        if role == "actions":
+            names = item.get("action_names")
+            if not (isinstance(names, list) and len(names) >= 2
+                    and all(isinstance(n, str) and n for n in names)
+                    and len(set(names)) == len(names)):
+                fail(f'actions input {name!r} needs "action_names", a list of at least 2 '
+                     f"distinct names, found {names!r}")
+            if shape != ["frames"] or not dtype.startswith("int"):
+                fail(f'actions input {name!r} must be one integer per frame (shape ["frames"], '
+                     f"an int dtype), found shape {shape} and dtype {dtype!r}")
         if role == "first_frame" and not (len(shape) == 3 and all(map(_is_int, shape))):
             fail(f"first_frame input {name!r} needs a shape [height, width, channels], found "
                  f"{shape!r}")

@@ -209,6 +209,11 @@ class VideoGenerator:
                 from vidgen_tf.runtime.contexts import prepare_context
 
                 feeds[name] = prepare_context(value, num, item["shape"])
+            elif key == "actions":
+                from vidgen_tf.runtime.contexts import parse_actions
+
+                feeds[name] = parse_actions(value, item["action_names"],
+                                            self._check_frames(frames) or self.frames, num)
             elif key != "label":
                 raise ValueError(f"{self.name}: the {key}= condition is not supported by this "
                                  "vidgen_tf; upgrade vidgen_tf")

@@ -151,6 +151,15 @@ def resolve_conditions(config: TrainConfig, resolved: dict) -> None:
         return
     kwargs["conditions"] = list(conditions)
     resolved["conditions"] = list(conditions)
+    if "actions" in conditions:
+        from vidgen_tf.data.pipeline import dataset_action_names
+
+        names = dataset_action_names(config.data)
+        if not names:
+            raise VidgenError(f"--condition actions needs data with an action per frame, such "
+                              f"as shapes_actions; {config.data} has none")
+        kwargs["action_names"] = list(names)
+        resolved["action_names"] = list(names)
     if "label" in conditions:
         kwargs["num_classes"] = max(int(kwargs.get("num_classes") or 0), 1)  # set from the data
     if "text" in conditions:

@@ -65,7 +65,7 @@ class PredictionSampleLogger(keras.callbacks.Callback):
         self.data, self.clip = data, dict(clip)
         self.every, self.num, self.seed, self.fps = every, num, seed, fps
         self.tensorboard_dir = tensorboard_dir
-        self._clips = None
+        self._clips = self._actions = None
         self._writer = None
 
     def fixed_clips(self) -> np.ndarray:
@@ -75,8 +75,11 @@ class PredictionSampleLogger(keras.callbacks.Callback):
 
             ds = load_dataset(self.data, frames=self.model.frames, size=self.clip["size"],
                               seed=self.seed + 1, split="test", batch_size=self.num)
-            video = next(iter(ds))["video"]
-            self._clips = np.asarray(match_channels(video, self.clip["channels"]), np.float32)
+            batch = next(iter(ds))
+            self._clips = np.asarray(match_channels(batch["video"], self.clip["channels"]),
+                                     np.float32)
+            # An action-conditioned model follows the clips' own actions.
+            self._actions = np.asarray(batch["actions"]) if "actions" in batch else None
         return self._clips
 
     def write_samples(self, epoch: int) -> Path:
@@ -85,7 +88,10 @@ class PredictionSampleLogger(keras.callbacks.Callback):
         networks: what the export will predict."""
         clips = self.fixed_clips()
         k = self.model.context
-        predicted = self.model.predict(clips[:, :k])
+        given = {}
+        if "actions" in getattr(self.model, "data_keys", ()) and self._actions is not None:
+            given["actions"] = self._actions[:, k - 1:-1]  # actions[t] moves frame t to t + 1
+        predicted = self.model.predict(clips[:, :k], **given)
         grid = video_grid(truth_beside_prediction(clips[:, :k], clips[:, k:], predicted),
                           cols=4)
         self.out_dir.mkdir(parents=True, exist_ok=True)

@@ -167,23 +167,30 @@ class SVGStep(keras.Model):
       frame to predict, `h_target`, to a diagonal Gaussian;
     - learned prior p(z_t | x_1..t-1): an LSTM of `prior_layers` over the encoding of the
       frame it sees, `h`;
-    - frame predictor: an LSTM of `predictor_layers` over [h, z_t], with a linear layer and
-      tanh to `h_pred`, the encoding the decoder turns into the next frame.
+    - frame predictor: an LSTM of `predictor_layers` over [h, z_t] (and, with
+      `num_actions`, the one-hot action that moves the frame seen to the next, as DVG-style
+      action-conditioned models take it), with a linear layer and tanh to `h_pred`, the
+      encoding the decoder turns into the next frame.
 
     The noise stays outside: z_t = mean + exp(logvar / 2) eps. `call` takes "h",
     "h_target", "eps" `(batch, z_dim)` (standard normal), "posterior" `(batch, 1)` (1: z from the
-    posterior's mean, as the runtime conditions on context frames; 0: drawn from the prior)
-    and the states (`state_spec()`), and returns "h_pred" and the new states. The trainer
-    calls the parts itself (`posterior`, `prior`, `predict`).
+    posterior's mean, as the runtime conditions on context frames; 0: drawn from the prior),
+    with `num_actions` "action" `(batch, num_actions)` (one-hot), and the states
+    (`state_spec()`), and returns "h_pred" and the new states. The trainer calls the parts
+    itself (`gaussian`, `predict_h`).
     """
 
     def __init__(self, g_dim: int = 128, z_dim: int = 10, rnn_size: int = 256,
                  predictor_layers: int = 2, prior_layers: int = 1, posterior_layers: int = 1,
-                 **kwargs):
+                 num_actions: int = 0, **kwargs):
         super().__init__(**kwargs)
         check_positive("SVGStep", g_dim=g_dim, z_dim=z_dim, rnn_size=rnn_size,
                        predictor_layers=predictor_layers, prior_layers=prior_layers,
                        posterior_layers=posterior_layers)
+        if isinstance(num_actions, bool) or not isinstance(num_actions, int) or num_actions < 0:
+            raise ValueError(f"num_actions must be an integer >= 0 for SVGStep; received "
+                             f"num_actions={num_actions!r}")
+        self.num_actions = num_actions
         self.g_dim, self.z_dim, self.rnn_size = g_dim, z_dim, rnn_size
         self.predictor_layers, self.prior_layers = predictor_layers, prior_layers
         self.posterior_layers = posterior_layers
@@ -204,9 +211,13 @@ class SVGStep(keras.Model):
     def zero_states(self, batch) -> dict:
         return {name: ops.zeros((batch, self.rnn_size), "float32") for name in self.state_spec()}
 
+    def input_sizes(self) -> dict[str, int]:
+        """The widths of `call`'s inputs besides the states."""
+        sizes = {"h": self.g_dim, "h_target": self.g_dim, "eps": self.z_dim, "posterior": 1}
+        return {**sizes, "action": self.num_actions} if self.num_actions else sizes
+
     def build(self, input_shape=None):
-        self.call({"h": ops.zeros((1, self.g_dim)), "h_target": ops.zeros((1, self.g_dim)),
-                   "eps": ops.zeros((1, self.z_dim)), "posterior": ops.zeros((1, 1)),
+        self.call({**{name: ops.zeros((1, width)) for name, width in self.input_sizes().items()},
                    **self.zero_states(1)})
         self.built = True
 
@@ -220,11 +231,12 @@ class SVGStep(keras.Model):
         top, new = lstm.cells(h, states)
         return mean_head(top), logvar_head(top), new
 
-    def predict_h(self, h, z, states: dict) -> tuple:
-        """(h_pred, new states) of the frame predictor on encoding `h` and latent `z`."""
+    def predict_h(self, h, z, states: dict, action=None) -> tuple:
+        """(h_pred, new states) of the frame predictor on encoding `h`, latent `z` and (with
+        `num_actions`) the one-hot `action`."""
+        parts = [h, z] if not self.num_actions else [h, z, action]
         top, new = self.predictor_lstm.cells(
-            ops.concatenate([ops.cast(h, self.compute_dtype), ops.cast(z, self.compute_dtype)],
-                            axis=-1), states)
+            ops.concatenate([ops.cast(x, self.compute_dtype) for x in parts], axis=-1), states)
         return ops.cast(ops.tanh(self.h_out(top)), "float32"), new
 
     def call(self, inputs, training=False):
@@ -234,11 +246,12 @@ class SVGStep(keras.Model):
         from_prior = p_mean + ops.exp(0.5 * p_logvar) * ops.cast(inputs["eps"], "float32")
         use_posterior = ops.cast(inputs["posterior"], "float32")
         z = use_posterior * q_mean + (1.0 - use_posterior) * from_prior
-        h_pred, f_states = self.predict_h(inputs["h"], z, states)
+        h_pred, f_states = self.predict_h(inputs["h"], z, states, inputs.get("action"))
         return {"h_pred": h_pred, **f_states, **p_states, **q_states}
 
     def get_config(self):
         return {**super().get_config(), "g_dim": self.g_dim, "z_dim": self.z_dim,
+                "num_actions": self.num_actions,
                 "rnn_size": self.rnn_size, "predictor_layers": self.predictor_layers,
                 "prior_layers": self.prior_layers, "posterior_layers": self.posterior_layers}
 
@@ -256,7 +269,7 @@ class SVGNetwork(keras.Model):
     def __init__(self, size: int = 64, channels: int = 1, base_filters: int = 64,
                  g_dim: int = 128, z_dim: int = 10, rnn_size: int = 256,
                  predictor_layers: int = 2, prior_layers: int = 1, posterior_layers: int = 1,
-                 **kwargs):
+                 num_actions: int = 0, **kwargs):
         super().__init__(**kwargs)
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3 for SVGNetwork; received "
@@ -265,7 +278,7 @@ class SVGNetwork(keras.Model):
         self.encoder = SVGEncoder(size, channels, base_filters, g_dim)
         self.decoder = SVGDecoder(size, channels, base_filters, g_dim)
         self.step = SVGStep(g_dim, z_dim, rnn_size, predictor_layers, prior_layers,
-                            posterior_layers)
+                            posterior_layers, num_actions)
         self.g_dim, self.z_dim = g_dim, z_dim
 
     def build(self, input_shape=None):
@@ -284,4 +297,5 @@ class SVGNetwork(keras.Model):
         return {**super().get_config(), "size": self.size, "channels": self.channels,
                 "base_filters": self.base_filters, "g_dim": s.g_dim, "z_dim": s.z_dim,
                 "rnn_size": s.rnn_size, "predictor_layers": s.predictor_layers,
-                "prior_layers": s.prior_layers, "posterior_layers": s.posterior_layers}
+                "prior_layers": s.prior_layers, "posterior_layers": s.posterior_layers,
+                "num_actions": s.num_actions}

@@ -23,7 +23,9 @@ class LatentRolloutSampler:
     first and, through the posterior, the second. Then each predicted frame comes from the
     prior with the next row of the "noise" input (standard normal `(batch, frames, z_dim)`,
     drawn by the caller from its seed), is decoded with the skips of the last context frame,
-    and is encoded again as the next step's input.
+    and is encoded again as the next step's input. An action-conditioned model (`actions`
+    names its int32 input `(batch, frames)`, one id per predicted frame) feeds the step graph
+    the one-hot "action" of each predicted frame; it starts from one context frame.
 
     Args:
         graphs: {"encoder", "step", "decoder"} callables.
@@ -34,6 +36,8 @@ class LatentRolloutSampler:
         input, noise: names of the prepared inputs holding the context `(batch, frames,
             height, width, channels)` in [-1, 1] and the noise.
         graph, output: the decoder graph's name and its frame output.
+        actions, num_actions: the actions input's name and the number of actions, or None
+            and 0 for a model without actions.
 
     Example:
         >>> enc = lambda x: {"h": x["frame"].reshape(len(x["frame"]), -1), "skip_0": x["frame"]}
@@ -52,7 +56,7 @@ class LatentRolloutSampler:
     def __init__(self, graphs: dict[str, Callable[[dict], dict]], *, context: int,
                  horizon: int, states: dict[str, list], z_dim: int, skips: list[str],
                  input: str = "context", noise: str = "noise", graph: str = "decoder",
-                 output: str = "frame"):
+                 output: str = "frame", actions: str | None = None, num_actions: int = 0):
         missing = [g for g in ("encoder", "step", graph) if g not in graphs]
         if missing:
             raise ValueError(f"the latent_rollout sampler needs the graphs encoder, step and "
@@ -62,6 +66,10 @@ class LatentRolloutSampler:
         self.context, self.horizon, self.z_dim = int(context), int(horizon), int(z_dim)
         self.states = {name: tuple(shape) for name, shape in states.items()}
         self.skips, self.input, self.noise = list(skips), input, noise
+        self.actions, self.num_actions = actions, int(num_actions)
+        if self.actions and self.context != 1:
+            raise ValueError(f"an action-conditioned latent_rollout starts from one context "
+                             f"frame; the manifest says context={self.context}")
 
     def __call__(self, inputs: dict[str, np.ndarray], frames: int | None = None,
                  **params) -> np.ndarray:
@@ -79,6 +87,15 @@ class LatentRolloutSampler:
         if noise.shape != (batch, frames, self.z_dim):
             raise ValueError(f"the latent_rollout sampler needs noise of shape "
                              f"{(batch, frames, self.z_dim)}; received {noise.shape}")
+        action = None
+        if self.actions:
+            ids = np.asarray(inputs[self.actions])
+            if ids.shape != (batch, frames) or ids.dtype.kind not in "iu" or (
+                    ids.size and not 0 <= ids.min() <= ids.max() < self.num_actions):
+                raise ValueError(f"the latent_rollout sampler needs {self.actions} of shape "
+                                 f"{(batch, frames)}, integer ids in 0..{self.num_actions - 1}"
+                                 f"; received shape {ids.shape} of {ids.dtype}")
+            action = np.eye(self.num_actions, dtype=np.float32)[ids]
         context = context[:, -self.context:]
         states = {name: np.zeros((batch, *shape), np.float32)
                   for name, shape in self.states.items()}
@@ -87,9 +104,10 @@ class LatentRolloutSampler:
         zeros_z = np.zeros((batch, self.z_dim), np.float32)
         ones, zeros = np.ones((batch, 1), np.float32), np.zeros((batch, 1), np.float32)
 
-        def step(h, h_target, z_noise, posterior):
+        def step(h, h_target, z_noise, posterior, k=None):
+            given = {} if action is None else {"action": action[:, k]}
             out = self.step({"h": h, "h_target": h_target, "eps": z_noise,
-                             "posterior": posterior, **states})
+                             "posterior": posterior, **given, **states})
             states.update({name: np.asarray(out[f"next_{name}"], np.float32)
                            for name in states})
             return np.asarray(out["h_pred"], np.float32)
@@ -99,7 +117,7 @@ class LatentRolloutSampler:
         h = np.asarray(encoded[-1]["h"], np.float32)
         predicted = []
         for k in range(frames):
-            h_pred = step(h, np.zeros_like(h), noise[:, k], zeros)
+            h_pred = step(h, np.zeros_like(h), noise[:, k], zeros, k)
             frame = np.asarray(self.decoder({"h_pred": h_pred, **skips})[self.output],
                                np.float32)
             predicted.append(frame)
