@@ -53,6 +53,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     evaluate_conditions.add_parser(actions, common)
     evaluate_predict.add_parser(actions, common)
     evaluate_elbo.add_parser(actions, common)
+    from vidgen_tf.cli import evaluate_actions  # not above: that import line is full
+    evaluate_actions.add_parser(actions, common)
 
 
 # --------------------------------------------------------------------------- fetch-i3d
