@@ -1,0 +1,92 @@
+"""A TD-VAE run's jumpy predictions of held-out Moving MNIST clips, as the GIF in
+docs/variational.md: per clip, one row of the real frames at the jump times, and one row per
+jump schedule of the frames TD-VAE predicts at those times without decoding the frames in
+between.
+
+    python benchmarks/tdvae_gif.py runs/tdvae docs/tdvae_jumps.gif [--num 4] [--seed 0]
+
+The context is the run's `context` frames of MMNIST-synthetic test clips (MNIST test
+digits). The schedules: one frame at a time, and `max_jump` frames at a time, up to the same
+final time. It prints the MSE per frame (pixels in [0, 1], summed over the frame) of each
+schedule at the times they share, against the real frames and against repeating the last
+context frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+
+def jump_times(jumps: list[int]) -> list[int]:
+    """The times after the last context frame that `jumps` land on: their running sums."""
+    return [int(t) for t in np.cumsum(jumps)]
+
+
+def schedules(max_jump: int, horizon: int) -> dict[str, list[int]]:
+    """{name: jumps}: single steps and jumps of `max_jump`, to the largest multiple of
+    `max_jump` within `horizon`."""
+    end = (horizon // max_jump) * max_jump
+    return {"1 frame per jump": [1] * end,
+            f"{max_jump} frames per jump": [max_jump] * (end // max_jump)}
+
+
+def frame_mse(predicted: np.ndarray, target: np.ndarray) -> float:
+    """MSE per frame of uint8 clips, pixels in [0, 1]: summed over each frame, averaged."""
+    error = (predicted.astype(np.float64) - target.astype(np.float64)) / 255.0
+    return float(np.square(error).sum(axis=(-3, -2, -1)).mean())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", help="a tdvae run directory or .keras file")
+    parser.add_argument("out")
+    parser.add_argument("--num", type=int, default=4, help="test clips (default 4)")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    parser.add_argument("--scale", type=int, default=2, help="pixel enlargement (default 2)")
+    args = parser.parse_args()
+
+    from vidgen_tf.cli.tf_quiet import import_tensorflow
+
+    import_tensorflow(False)
+    from vidgen_tf.data.grid import video_grid
+    from vidgen_tf.data.pixels import float_to_uint8, uint8_to_float
+    from vidgen_tf.data.video_io import write_video
+    from vidgen_tf.export.sources import resolve_source
+    from vidgen_tf.metrics.prediction import mmnist_test_source
+    from vidgen_tf.models import load_model
+
+    model = load_model(resolve_source(Path(args.run))[0])
+    plans = schedules(model.max_jump, model.horizon)
+    source = mmnist_test_source(model.context, model.horizon, args.num)
+    clips = np.stack([source.clip(i)["video"][..., :1] for i in range(args.num)])
+    context, future = clips[:, :model.context], clips[:, model.context:]
+    rows, times = [], jump_times(next(iter(plans.values())))
+    scores = {}
+    for name, jumps in plans.items():
+        predicted = float_to_uint8(model.jumpy_rollout(uint8_to_float(context), jumps,
+                                                       seed=args.seed))
+        landed = [t - 1 for t in jump_times(jumps)]
+        shown = np.zeros((args.num, len(times), *predicted.shape[2:]), np.uint8)
+        for k, t in enumerate(landed):
+            shown[:, times.index(t + 1)] = predicted[:, k]  # blank where it jumps over
+        rows.append(shown)
+        scores[name] = frame_mse(predicted, future[:, landed])
+        scores[f"copy last frame at the times of '{name}'"] = frame_mse(
+            np.repeat(context[:, -1:], len(landed), axis=1), future[:, landed])
+    real = future[:, [t - 1 for t in times]]
+    cells = np.stack([row for clip in range(args.num)
+                      for row in (real[clip], *(r[clip] for r in rows))])
+    grid = video_grid(np.repeat(cells, 3, axis=-1), cols=1 + len(plans))
+    grid = grid.repeat(args.scale, axis=1).repeat(args.scale, axis=2)
+    write_video(Path(args.out), grid, fps=4)
+    print(f"wrote {args.out}: {args.num} clips; columns: real, {', '.join(plans)}")
+    for name, value in scores.items():
+        print(f"  MSE per frame, {name}: {value:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
