@@ -68,3 +68,37 @@ def test_exports_other_models_and_bad_flags_are_one_line_errors(tmp_path, tiny_e
                    "the ELBO needs the encoder too")
     one_line_error(run_cli("evaluate", "elbo", str(tiny_export["run_dir"])),
                    "which has no ELBO")
+
+
+def test_tdvae_is_scored_per_predicted_frame_with_one_pair_per_jump(tmp_path):
+    from vidgen_tf.models.registry import model_kwargs
+    from vidgen_tf.models.tdvae import TDVAE
+    from vidgen_tf.models.tdvae.presets import TDVAE_PRESETS
+
+    keras.utils.set_random_seed(0)
+    tdvae = TDVAE(**{**model_kwargs(TDVAE_PRESETS["tiny"]), "size": 32})
+    tdvae.compile()
+    path = tmp_path / "tdvae.keras"
+    tdvae.save(path)
+    result = run_cli("evaluate", "elbo", str(path), "--data", "moving_mnist", "--num", "3",
+                     "--samples", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "per predicted frame" in result.stdout and "dt=2:" in result.stdout
+    scores = json.loads(result.stdout.strip().splitlines()[-1])
+    # The same clips (grey), pairs and noise through `losses_of`, the training loss, whose
+    # terms are checked against a numpy computation of the paper's objective.
+    video = np.concatenate(list(clip_batches("moving_mnist", tdvae, 3, 32))).mean(
+        axis=-1, keepdims=True)
+    rng = np.random.default_rng(0)
+    bounds = []
+    for _ in range(2):
+        jump = np.tile(np.arange(1, 3, dtype=np.int32), (3, 1))  # max_jump 2
+        t1 = rng.integers(0, tdvae.frames - jump).astype(np.int32)
+        noise = rng.standard_normal((2, 3, 2, tdvae.predictor.z_dim)).astype(np.float32)
+        terms = tdvae.losses_of(video, t1, jump, noise[0], noise[1], training=False)
+        bounds.append(float(terms["neg_elbo"]))
+    np.testing.assert_allclose(scores["neg_elbo_per_frame"], np.mean(bounds), rtol=1e-4)
+    np.testing.assert_allclose(np.mean(scores["neg_elbo_per_jump"]),
+                               scores["neg_elbo_per_frame"], rtol=1e-4)
+    assert math.isclose(scores["neg_elbo_per_frame"],
+                        scores["nll_per_frame"] + scores["kl_per_frame"], rel_tol=1e-9)

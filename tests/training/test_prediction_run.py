@@ -62,3 +62,30 @@ def test_the_grid_pairs_each_truth_with_its_red_framed_prediction():
     framed = cells[1, 3:]
     assert (framed[:, 0, :] == (220, 30, 30)).all() and (framed[:, :, -1] == (220, 30, 30)).all()
     assert (framed[:, 1:-1, 1:-1] == 128).all()  # the prediction, 0.0 -> 128 inside
+
+
+def test_resume_with_cosine_anneals_a_constant_rate_run_over_the_added_epochs(tmp_path):
+    from vidgen_tf.models import load_model
+    from vidgen_tf.training.callbacks import CosineAnneal
+
+    out = tmp_path / "run"
+    common = ("--model", "simvp", "--preset", "tiny", "--data", "shapes", "--channels", "3",
+              "--steps-per-epoch", "2", "--out", str(out))
+    assert run_cli("train", *common, "--epochs", "1").returncode == 0
+    again = run_cli("train", "--out", str(out), "--resume", "--epochs", "3",
+                    "--lr-schedule", "cosine")
+    assert again.returncode == 0, again.stderr
+    assert "annealing:  the learning rate falls along a cosine to 1% from epoch 2 to epoch 3" \
+        in again.stdout
+    train = json.loads((out / "config.json").read_text())["train"]
+    assert train["lr_schedule"] == "cosine" and train["anneal_from_epoch"] == 1
+    model = load_model(out / "model.keras")
+    base = model.learning_rate
+    # The last step (step 5 of steps 2..6) ran at (0.01 + 0.99 (1 + cos(3 pi / 4)) / 2) base.
+    expected = base * (0.01 + 0.99 * (1 + np.cos(0.75 * np.pi)) / 2)
+    np.testing.assert_allclose(float(model.predictor_optimizer.learning_rate), expected,
+                               rtol=1e-5)
+    anneal = CosineAnneal(2, 6)
+    assert anneal.rate(2, 1.0) == 1.0 and anneal.rate(0, 1.0) == 1.0
+    np.testing.assert_allclose(anneal.rate(4, 1.0), 0.505)
+    np.testing.assert_allclose(anneal.rate(9, 1.0), 0.01)

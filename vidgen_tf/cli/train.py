@@ -39,7 +39,7 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--model", default="mocogan",
                        help="mocogan (default), dcgan3d or vgan (GANs); video_vae (a VAE "
                             "that generates from its prior); convlstm, predrnn or simvp "
-                            "(predictors)")
+                            "(predictors); svg or tdvae (stochastic predictors)")
     train.add_argument("--data", default="shapes",
                        help="built-in dataset (shapes, shapes_actions, moving_mnist, "
                             "stochastic_mnist), a folder of videos, or a folder made by "
@@ -66,11 +66,12 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--loss", default=None,
                        help="GANs: bce, hinge or wgan_gp (default: the preset's; bce for a "
                             "preset that names none); video_vae: gaussian; predictors: mse "
-                            "(default) or l1")
+                            "(default) or l1; tdvae: bernoulli")
     train.add_argument("--lr-schedule", default="constant", metavar="SCHEDULE",
                        help="predictors: constant (default) or cosine (the learning rate "
                             "falls along a cosine to 1%% of the preset's over --epochs x "
-                            "--steps-per-epoch)")
+                            "--steps-per-epoch). With --resume, cosine anneals a constant-rate "
+                            "run over the epochs added)")
     train.add_argument("--precision", default="auto",
                        help="auto (default: mixed_bfloat16 on a CPU with bfloat16 instructions, "
                             "else float32), float32, mixed_bfloat16 or mixed_float16 (GPU)")
@@ -79,7 +80,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     train.add_argument("--condition", default=None, metavar="NAMES",
                        help="train a conditional model on label, text or first_frame "
                             "(comma-separated for several; mocogan): the data's class, its "
-                            "caption, or the clip's first frame")
+                            "caption, or the clip's first frame; or on actions (svg, with "
+                            "shapes_actions): each frame's direction of motion")
     train.add_argument("--seed", type=int, default=0, help="seed of noise and data order")
     train.add_argument("--sample-every", type=int, default=1,
                        help="write a sample grid every N epochs (default 1)")

@@ -81,7 +81,7 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                    "(Kingma & Welling 2014, in 3D)",
            default_preset="shapes_32", preset_notes=(
                ("shapes_32", "the default: 32x32x16, 64-d latent, KL warmed up over 2000 "
-                             "steps (not yet trained to a result)"),
+                             "steps; export/vae_shapes, FVD 148.55 after 41 epochs of 500 steps"),
                ("tiny", "tests and smoke runs (8 frames of 16x16)"))),
     Family("convlstm", "vidgen_tf.models.convlstm", "ConvLSTM",
            "vidgen_tf.models.convlstm.presets", "CONVLSTM_PRESETS", task="prediction",

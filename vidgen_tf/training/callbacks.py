@@ -66,6 +66,40 @@ class GoodCheckpoint(keras.callbacks.Callback):
                                             "checkpoint": str(self.path)})
 
 
+class CosineAnneal(keras.callbacks.Callback):
+    """Anneal a constant-rate predictor (`vidgen train --resume --lr-schedule cosine`): before
+    each step, set every optimizer's rate to the model's `learning_rate` times
+    f + (1 - f) (1 + cos(pi p)) / 2, where p = (step - start) / (end - start), clipped to
+    [0, 1], and f = 0.01 (`FINAL_RATE_FRACTION`, what the cosine schedule ends at). The step
+    is the optimizer's own count, so a resumed annealing run picks up where it was.
+
+    Args:
+        start: int. The step the cosine starts from (the model's full rate).
+        end: int > start. The step it reaches f times that rate, and stays at.
+    """
+
+    def __init__(self, start: int, end: int):
+        super().__init__()
+        if end <= start:
+            raise ValueError(f"CosineAnneal needs end > start; received start={start}, "
+                             f"end={end}")
+        self.start, self.end = int(start), int(end)
+
+    def rate(self, step: int, base: float) -> float:
+        from vidgen_tf.training.prediction_trainer import FINAL_RATE_FRACTION as final
+
+        progress = min(max((step - self.start) / (self.end - self.start), 0.0), 1.0)
+        return base * (final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        model = self.model
+        for name in model.optimizer_names:
+            optimizer = getattr(model, name)
+            inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+            step = int(inner.iterations.numpy())
+            inner.learning_rate.assign(self.rate(step, float(model.learning_rate)))
+
+
 def write_json_atomic(path: str | os.PathLike, data: dict) -> None:
     """Write JSON to a temporary file next to `path`, then rename it over `path`."""
     path = Path(path)

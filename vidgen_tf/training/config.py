@@ -35,6 +35,9 @@ class TrainConfig:
     horizon: int | None = None  # predictors: frames predicted (None: the preset's)
     channels: int | None = None  # predictors: 1 (grey) or 3 (RGB) (None: the preset's)
     lr_schedule: str = "constant"  # predictors: "constant" or "cosine" over the run's steps
+    # Set by `--resume --lr-schedule cosine` on a constant-rate run: the epoch the cosine
+    # starts from (it then runs over the remaining epochs, not the whole run).
+    anneal_from_epoch: int | None = None
     model_kwargs: dict = dataclasses.field(default_factory=dict)
 
     def resolved(self) -> dict:
@@ -59,8 +62,9 @@ class TrainConfig:
         if not predictor and self.lr_schedule != "constant":
             raise VidgenError(f"--lr-schedule is for the predictors (convlstm, predrnn, "
                               f"simvp); {self.model} keeps its optimizers' constant rates")
-        if self.lr_schedule == "cosine":
+        if self.lr_schedule == "cosine" and self.anneal_from_epoch is None:
             # Over the whole run; a resumed run that grows --epochs stretches the cosine.
+            # (An annealed run keeps its constant-rate optimizer: `CosineAnneal` sets it.)
             kwargs["decay_steps"] = (self.epochs or DEFAULT_EPOCHS) * self.steps_per_epoch
         if self.channels is not None:
             kwargs["channels"] = self.channels
@@ -127,8 +131,10 @@ def check_resume_flags(requested: TrainConfig, saved: TrainConfig, run_dir) -> N
     defaults = TrainConfig()
     differ = []
     for field in dataclasses.fields(TrainConfig):
-        if field.name in ("epochs", "model_kwargs"):
-            continue  # --epochs may grow the run; model_kwargs has no flag
+        if field.name in ("epochs", "model_kwargs", "anneal_from_epoch"):
+            continue  # --epochs may grow the run; the others have no flag
+        if field.name == "lr_schedule" and starts_anneal(requested, saved):
+            continue
         value = getattr(requested, field.name)
         if value != getattr(defaults, field.name) and value != getattr(saved, field.name):
             differ.append(f"--{field.name.replace('_', '-')} {value} (saved: "
@@ -136,7 +142,14 @@ def check_resume_flags(requested: TrainConfig, saved: TrainConfig, run_dir) -> N
     if differ:
         raise VidgenError(f"--resume continues {run_dir} with its saved config, and these flags "
                           f"differ from it: {', '.join(differ)}. Drop them (only --epochs may "
-                          "change), or start a new run with another --out")
+                          "change, and --lr-schedule cosine may anneal a constant-rate run), "
+                          "or start a new run with another --out")
+
+
+def starts_anneal(requested: TrainConfig, saved: TrainConfig) -> bool:
+    """Whether `--resume --lr-schedule cosine` asks a constant-rate run to anneal: its rate
+    then falls along a cosine from the preset's to 1% over the epochs still to train."""
+    return requested.lr_schedule == "cosine" and saved.lr_schedule == "constant"
 
 
 def resolve_conditions(config: TrainConfig, resolved: dict) -> None:
@@ -227,4 +240,7 @@ def describe_run(config: TrainConfig, resolved: dict, source: str, initial_epoch
                                        "to condition)"))
     if initial_epoch:
         lines.append(f"resuming:   after epoch {initial_epoch}, from the {source}")
+    if config.anneal_from_epoch is not None:
+        lines.append(f"annealing:  the learning rate falls along a cosine to 1% from epoch "
+                     f"{config.anneal_from_epoch + 1} to epoch {config.epochs}")
     return "\n".join(lines)

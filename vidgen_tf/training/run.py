@@ -28,6 +28,7 @@ from vidgen_tf.training.config import (
     describe_run,
     load_saved_config,
     resolve_conditions,
+    starts_anneal,
 )
 from vidgen_tf.training.run_dir import RunDir
 
@@ -168,6 +169,14 @@ def _train_run(config: TrainConfig, run_dir: str | os.PathLike, resume: bool,
     if resume:
         saved = load_saved_config(run)
         check_resume_flags(config, saved, run_dir)
+        if starts_anneal(config, saved):
+            from vidgen_tf.models.registry import family
+
+            if family(saved.model).task != "prediction":
+                raise VidgenError(f"--lr-schedule is for the predictors; {run_dir} trains "
+                                  f"{saved.model}, which keeps its optimizers' rates")
+            saved.lr_schedule = "cosine"
+            saved.anneal_from_epoch = run.epochs_completed()
         config = saved
         config.epochs = config.epochs or DEFAULT_EPOCHS
         if epochs_requested is not None:
@@ -290,6 +299,11 @@ def _fit(config: TrainConfig, run_dir: RunDir, resume: bool, verbose: int | str,
         keras.callbacks.TensorBoard(str(run_dir.logs), write_graph=False),
         samples,
     ]
+    if config.anneal_from_epoch is not None:
+        from vidgen_tf.training.callbacks import CosineAnneal
+
+        callbacks.append(CosineAnneal(config.anneal_from_epoch * config.steps_per_epoch,
+                                      config.epochs * config.steps_per_epoch))
     start = time.perf_counter()
     data_error = None
     try:

@@ -149,6 +149,24 @@ class TDVAE(PredictionTrainer):
         `(batch, pairs, z_dim)`: "tdvae_loss" (minimised), "neg_elbo", "nll", "kl",
         "transition_kl", "reconstruction_loss" (see the class docstring), float32 scalars,
         and "predicted", the decoded mean of x_t2 `(batch, pairs, size, size, channels)`."""
+        video = ops.cast(video, "float32")
+        batch, pairs = ops.shape(video)[0], ops.shape(t1)[1]
+        terms = self.pair_terms(video, t1, jump, noise_z2, noise_z1, training=training)
+        nll, kl, transition_kl = terms["nll"], terms["kl"], terms["transition_kl"]
+        weight = kl_weight(step, self.beta, self.kl_warmup_steps)
+        values = math.prod(video.shape[2:])
+        frame = terms["frame"]
+        return {"tdvae_loss": ops.mean(nll + weight * (kl + transition_kl)) / values,
+                "neg_elbo": ops.mean(nll + kl + transition_kl), "nll": ops.mean(nll),
+                "kl": ops.mean(kl), "transition_kl": ops.mean(transition_kl),
+                "reconstruction_loss": ops.mean(ops.square(frame - terms["x2"])),
+                "predicted": ops.reshape(frame, (batch, pairs, *video.shape[2:]))}
+
+    def pair_terms(self, video, t1, jump, noise_z2, noise_z1, training=False) -> dict:
+        """The bound's terms per pair, flattened to `(batch * pairs,)`: "nll", "kl" and
+        "transition_kl" (see the class docstring), with "x2", the frames x_t2, and "frame",
+        the decoded mean of each, `(batch * pairs, size, size, channels)`. Arguments as
+        `losses_of`'s."""
         net = self.predictor
         video = ops.cast(video, "float32")
         batch, pairs = ops.shape(video)[0], ops.shape(t1)[1]
@@ -172,17 +190,12 @@ class TDVAE(PredictionTrainer):
         mean_b1, logvar_b1 = net.p_belief(b1)
         mean_t2, logvar_t2 = net.p_transition(z1, ops.reshape(jump, (-1,)))
         decoded = net.decoder({"z": z2}, training=training)
-        kl = ops.sum(gaussian_kl(mean_q1, logvar_q1, mean_b1, logvar_b1), axis=-1)
-        transition_kl = ops.sum(gaussian_log_density(z2, mean_b2, logvar_b2)
-                                - gaussian_log_density(z2, mean_t2, logvar_t2), axis=-1)
-        nll = bernoulli_nll(x2, decoded["logits"])
-        weight = kl_weight(step, self.beta, self.kl_warmup_steps)
-        values = math.prod(video.shape[2:])
-        return {"tdvae_loss": ops.mean(nll + weight * (kl + transition_kl)) / values,
-                "neg_elbo": ops.mean(nll + kl + transition_kl), "nll": ops.mean(nll),
-                "kl": ops.mean(kl), "transition_kl": ops.mean(transition_kl),
-                "reconstruction_loss": ops.mean(ops.square(decoded["frame"] - x2)),
-                "predicted": ops.reshape(decoded["frame"], (batch, pairs, *video.shape[2:]))}
+        return {"kl": ops.sum(gaussian_kl(mean_q1, logvar_q1, mean_b1, logvar_b1), axis=-1),
+                "transition_kl": ops.sum(gaussian_log_density(z2, mean_b2, logvar_b2)
+                                         - gaussian_log_density(z2, mean_t2, logvar_t2),
+                                         axis=-1),
+                "nll": bernoulli_nll(x2, decoded["logits"]), "x2": x2,
+                "frame": decoded["frame"]}
 
     def train_step(self, data):
         video = self.real_videos(data)
@@ -202,6 +215,25 @@ class TDVAE(PredictionTrainer):
         self.apply_gradients(tape, scaled, self.predictor, self.predictor_optimizer)
         terms.pop("predicted")
         return self.record(**terms)
+
+    def held_out_bound(self, video, rng: np.random.Generator) -> dict:
+        """The bound on clips `video` `(batch, context + horizon, size, size, channels)` in
+        [-1, 1], for `vidgen evaluate elbo`: one pair per clip and jump dt in 1..max_jump,
+        t1 uniform in 0..T - 1 - dt and the two noises standard normal, all from `rng`.
+        Returns float means over clips, in nats per frame x_t2: "neg_elbo", "nll", "kl" (both
+        KL terms) and "neg_elbo_per_jump", a list over dt = 1..max_jump."""
+        video = np.asarray(video, np.float32)
+        batch, z_dim = len(video), self.predictor.z_dim
+        jump = np.tile(np.arange(1, self.max_jump + 1, dtype=np.int32), (batch, 1))
+        t1 = rng.integers(0, self.frames - jump).astype(np.int32)
+        noise = rng.standard_normal((2, batch, self.max_jump, z_dim)).astype(np.float32)
+        terms = self.pair_terms(video, t1, jump, noise[0], noise[1])
+        nll = np.asarray(terms["nll"], np.float64).reshape(batch, -1)
+        kl = np.asarray(terms["kl"] + terms["transition_kl"], np.float64).reshape(batch, -1)
+        terms = {"nll": nll, "kl": kl}
+        nll, kl = nll.mean(), kl.mean()
+        return {"neg_elbo": float(nll + kl), "nll": float(nll), "kl": float(kl),
+                "neg_elbo_per_jump": [float(v) for v in (terms["nll"] + terms["kl"]).mean(0)]}
 
     def compile(self, loss: str = "bernoulli", **optimizers):
         """`loss` names the decoder's likelihood; the only one is "bernoulli"."""
