@@ -6,10 +6,10 @@ between.
     python benchmarks/tdvae_gif.py runs/tdvae docs/tdvae_jumps.gif [--num 4] [--seed 0]
 
 The context is the run's `context` frames of MMNIST-synthetic test clips (MNIST test
-digits). The schedules: one frame at a time, and `max_jump` frames at a time, up to the same
-final time. It prints the MSE per frame (pixels in [0, 1], summed over the frame) of each
-schedule at the times they share, against the real frames and against repeating the last
-context frame.
+digits; one digit per clip for a run on `moving_mnist_1`). The schedules: one frame at a
+time, and `max_jump` frames at a time, up to the same final time. It prints the MSE per
+frame (pixels in [0, 1], summed over the frame) of each schedule at the times they share,
+against the real frames and against repeating the last context frame.
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ def frame_mse(predicted: np.ndarray, target: np.ndarray) -> float:
     return float(np.square(error).sum(axis=(-3, -2, -1)).mean())
 
 
+def run_digits(run: Path) -> int:
+    """Digits per clip of the run's data: 1 for `moving_mnist_1`, else Moving MNIST's 2."""
+    import json
+
+    config = run / "config.json" if run.is_dir() else run.parent / "config.json"
+    if config.is_file() and json.loads(config.read_text())["train"]["data"] == "moving_mnist_1":
+        return 1
+    return 2
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="a tdvae run directory or .keras file")
@@ -60,7 +70,8 @@ def main() -> int:
 
     model = load_model(resolve_source(Path(args.run))[0])
     plans = schedules(model.max_jump, model.horizon)
-    source = mmnist_test_source(model.context, model.horizon, args.num)
+    source = mmnist_test_source(model.context, model.horizon, args.num,
+                                num_digits=run_digits(Path(args.run)))
     clips = np.stack([source.clip(i)["video"][..., :1] for i in range(args.num)])
     context, future = clips[:, :model.context], clips[:, model.context:]
     rows, times = [], jump_times(next(iter(plans.values())))

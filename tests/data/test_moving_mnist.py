@@ -251,3 +251,16 @@ def test_bad_arguments_name_the_argument(kwargs, argument):
 def test_load_mnist_bad_split():
     with pytest.raises(ValueError, match="split must be one of train, test; received split='val'"):
         load_mnist("val")
+
+
+def test_moving_mnist_1_is_moving_mnist_with_one_digit():
+    data = make_builtin("moving_mnist_1", frames=6, num=3, seed=2)
+    plain = MovingMNIST(frames=6, num=3, seed=2, num_digits=1)
+    assert data.name == "moving_mnist_1" and data.num_classes == 10
+    for index in range(3):
+        clip = data[index]
+        np.testing.assert_array_equal(clip["video"], plain[index]["video"])
+        assert clip["caption"] == f"digit {clip['label']} bounces"
+        # One 28x28 digit: the lit pixels of a frame fit in a 28x28 box.
+        rows, cols = np.nonzero(clip["video"][0, ..., 0])
+        assert rows.max() - rows.min() < 28 and cols.max() - cols.min() < 28

@@ -133,7 +133,8 @@ def run_synth(args) -> int:
     from vidgen_tf.data.synth import synthesize_dataset
     from vidgen_tf.errors import VidgenError
 
-    if args.mnist is not None and args.dataset not in ("moving_mnist", "stochastic_mnist"):
+    if args.mnist is not None and args.dataset not in ("moving_mnist", "moving_mnist_1",
+                                                       "stochastic_mnist"):
         raise VidgenError(f"--mnist applies to --dataset moving_mnist or stochastic_mnist "
                           f"only; drop it for "
                           f"{args.dataset}")

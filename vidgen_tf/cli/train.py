@@ -42,7 +42,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                             "(predictors); svg or tdvae (stochastic predictors)")
     train.add_argument("--data", default="shapes",
                        help="built-in dataset (shapes, shapes_actions, moving_mnist, "
-                            "stochastic_mnist), a folder of videos, or a folder made by "
+                            "moving_mnist_1 (one digit), stochastic_mnist), a folder of "
+                            "videos, or a folder made by "
                             "`vidgen data prepare` (default shapes)")
     train.add_argument("--preset", default=None,
                        help="named configuration of the model (listed below; default: the "

