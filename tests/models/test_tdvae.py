@@ -132,7 +132,8 @@ def test_the_loss_equals_a_numpy_computation_of_the_papers_objective(tdvae):
     z1 = mean_q1 + np.exp(logvar_q1 / 2) * noise_z1.reshape(6, -1)
     mean_b1, logvar_b1 = numpy_dblock(b1, net.belief_to_z)
     one_hot = np.eye(net.max_jump)[jump.reshape(-1) - 1]
-    mean_t2, logvar_t2 = numpy_dblock(np.concatenate([z1, one_hot], axis=-1), net.transition)
+    change, logvar_t2 = numpy_dblock(np.concatenate([z1, one_hot], axis=-1), net.transition)
+    mean_t2 = z1 + change  # the residual transition
 
     def log_normal(x, mean, logvar):
         return (-0.5 * (LOG_2PI + logvar + (x - mean) ** 2 / np.exp(logvar))).sum(-1)

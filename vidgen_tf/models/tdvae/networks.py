@@ -165,8 +165,9 @@ class TDVAENetwork(keras.Model):
       the belief b_t sums up frames 0..t (the LSTM's output plus `belief_skip`, a linear map
       of frame t's encoding);
     - `belief_to_z`, P_B(z_t | b_t); `smoothing`, q_S(z_t1 | z_t2, b_t1, b_t2) on their
-      concatenation; `transition`, P_T(z_t2 | z_t1, dt) on [z_t1, one-hot of dt - 1]: D-blocks
-      of `block_size` units to diagonal Gaussians of `z_dim`;
+      concatenation; `transition`, P_T(z_t2 | z_t1, dt) on [z_t1, one-hot of dt - 1], whose
+      mean is z_t1 plus the block's: D-blocks of `block_size` units to diagonal Gaussians of
+      `z_dim`;
     - `decoder` (`TDVAEDecoder`), P_D(x_t | z_t).
 
     `call` is one step of the jumpy rollout with jumps of one frame, the export's "step"
@@ -275,12 +276,16 @@ class TDVAENetwork(keras.Model):
 
     def p_transition(self, z1, jump) -> tuple:
         """(mean, logvar) of P_T(z_t2 | z_t1, dt) for jumps dt `(batch,)` in 1..max_jump (or
-        one int for the whole batch)."""
+        one int for the whole batch). The mean is residual, z_t1 + the D-block's mean: what
+        does not change over a jump (a digit's identity) costs the transition nothing to
+        carry. With the D-block's mean alone, the 1-digit model's latent kept the digit's
+        position but not its shape."""
         z1 = ops.cast(z1, "float32")
         if isinstance(jump, int):
             jump = ops.full((ops.shape(z1)[0],), jump, "int32")
         code = ops.one_hot(ops.cast(jump, "int32") - 1, self.max_jump, dtype="float32")
-        return self.transition(ops.concatenate([z1, code], axis=-1))
+        change, logvar = self.transition(ops.concatenate([z1, code], axis=-1))
+        return z1 + change, logvar
 
     # ------------------------------------------------------------------ one rollout step
 
