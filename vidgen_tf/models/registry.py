@@ -121,7 +121,10 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                    "trained on pairs of time points (Gregor et al. 2019)",
            default_preset="cpu_mmnist", preset_notes=(
                ("cpu_mmnist", "the default: 5 -> 15 frames of 64x64x1, jumps of 1..4, "
-                              "batch 16, for a CPU (not yet trained to a result)"),
+                              "batch 16, for a CPU (2 digits: the latent keeps places, not "
+                              "shapes)"),
+               ("cpu_mmnist1", "one digit (--data moving_mnist_1, the paper's setting), the "
+                               "KL terms at beta 0.25"),
                ("tiny", "tests and smoke runs (2 -> 3 frames of 16x16)"))),
     Family("simvp", "vidgen_tf.models.simvp", "SimVP", "vidgen_tf.models.simvp.presets",
            "SIMVP_PRESETS", task="prediction",
