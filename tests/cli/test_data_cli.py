@@ -42,7 +42,7 @@ def test_synth_moving_mnist_gif(tmp_path):
 def test_user_errors_are_one_line_with_exit_2_and_no_traceback(tmp_path):
     cases = [
         (("data", "synth", "--dataset", "cubes", "--out", str(tmp_path / "x")),
-         "choose one of: moving_mnist, shapes"),
+         "choose one of: moving_mnist, moving_mnist_1, shapes"),
         (("data", "synth", "--num", "0", "--out", str(tmp_path / "x")), "num must be >= 1"),
         (("data", "inspect", str(tmp_path / "missing")), "not a folder"),
         (("data", "prepare", str(tmp_path / "missing"), "--out", str(tmp_path / "p")),

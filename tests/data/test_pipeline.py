@@ -246,7 +246,7 @@ def test_interrupted_prepare_leaves_nothing_that_looks_valid(messy_folder, tmp_p
 
 
 def test_load_dataset_names_the_valid_choices(tmp_path):
-    with pytest.raises(VidgenError, match="moving_mnist, shapes"):
+    with pytest.raises(VidgenError, match="moving_mnist, moving_mnist_1, shapes"):
         pipeline.load_dataset("shpaes")
     (tmp_path / "empty").mkdir()
     with pytest.raises(VidgenError, match="no video files found"):

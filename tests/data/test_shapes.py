@@ -199,15 +199,15 @@ def test_indexing_bounds():
 
 def test_make_builtin_unknown_name_lists_valid_names():
     with pytest.raises(
-        VidgenError, match="unknown dataset 'foo'; choose one of: moving_mnist, shapes, "
-                           "shapes_actions, stochastic_mnist"
+        VidgenError, match="unknown dataset 'foo'; choose one of: moving_mnist, "
+                           "moving_mnist_1, shapes, shapes_actions, stochastic_mnist"
     ):
         make_builtin("foo")
 
 
 def test_make_builtin_uniform_arguments():
     assert set(BUILTIN_DATASETS) == set(BUILTIN_DEFAULTS) == {
-        "shapes", "shapes_actions", "moving_mnist", "stochastic_mnist"}
+        "shapes", "shapes_actions", "moving_mnist", "moving_mnist_1", "stochastic_mnist"}
     shapes = make_builtin(
         "shapes", frames=4, size=None, seed=2, num=None, split="test", mnist_path="nowhere.npz"
     )
