@@ -133,3 +133,23 @@ def test_sigterm_during_export_cleans_up_like_ctrl_c(tiny_export, tmp_path):
     assert "Traceback" not in stderr
     left = [p.name for d in (saved, export) if d.exists() for p in d.iterdir()]
     assert left == [], left
+
+
+def test_a_swallowed_sigterm_still_stops_an_export_before_it_commits(tmp_path, monkeypatch):
+    # A SIGTERM landing inside a C extension can come back out as a SystemError that library
+    # code catches: the flag the handler sets must still keep the export from committing.
+    import pytest
+
+    from vidgen_tf import interrupts
+    from vidgen_tf.export.folders import commit
+
+    tmp, final = tmp_path / ".m.partial", tmp_path / "m"
+    tmp.mkdir()
+    monkeypatch.setattr(interrupts, "_terminated", False)
+    commit(tmp, final)  # no signal: committed
+    assert final.is_dir() and not tmp.exists()
+    tmp.mkdir()
+    interrupts.note_termination()
+    with pytest.raises(interrupts.Terminated):
+        commit(tmp, tmp_path / "other")
+    assert not (tmp_path / "other").exists()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from vidgen_tf import __version__
 from vidgen_tf.errors import VidgenError
+from vidgen_tf.interrupts import Terminated, note_termination, raise_if_terminated
 
 # Implemented subcommands: name -> module with `add_parser(subparsers, common)`.
 COMMANDS = {"data": "vidgen_tf.cli.data", "train": "vidgen_tf.cli.train",
@@ -44,12 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (`kill`, a job scheduler), raised like Ctrl-C so that every clean-up of partial
-    files and folders runs."""
-
-
 def _terminate(signum, frame):
+    note_termination()  # kept, in case the code it lands in swallows the exception
     raise Terminated
 
 
@@ -69,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     unraisable_hook = sys.unraisablehook
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        raise_if_terminated()  # a SIGTERM that the work swallowed still ends as one
+        return code
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)
         _report("terminated" if terminated else "interrupted")

@@ -106,7 +106,11 @@ def staging(final: Path):
 
 
 def commit(tmp: Path, final: Path) -> None:
-    """Rename `tmp` to `final`, replacing an older export of the same name."""
+    """Rename `tmp` to `final`, replacing an older export of the same name; never after a
+    SIGTERM, even one that the code it landed in swallowed."""
+    from vidgen_tf.interrupts import raise_if_terminated
+
+    raise_if_terminated()
     old = final.parent / f".{final.name}.old-{os.getpid()}"
     if final.exists():
         os.replace(final, old)
