@@ -65,13 +65,12 @@ def run_elbo(args) -> int:
 
     model_path, _ = resolve_source(path)
     model = load_model(model_path)
-    if not hasattr(model, "losses_of") or (getattr(model, "task", "") == "prediction"
-                                           and not hasattr(model, "held_out_bound")):
+    if hasattr(model, "held_out_bound"):
+        return report_pair_bound(args, path, model)
+    if not hasattr(model, "losses_of") or getattr(model, "task", "") == "prediction":
         raise VidgenError(f"{path} holds a {type(model).__name__}, which has no ELBO: "
                           "`vidgen evaluate elbo` scores variational models (video_vae, "
                           "tdvae)")
-    if hasattr(model, "held_out_bound"):
-        return report_pair_bound(args, path, model)
     start = time.perf_counter()
     totals = {"nll": 0.0, "kl": 0.0}
     done = 0

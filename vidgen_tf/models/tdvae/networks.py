@@ -278,8 +278,7 @@ class TDVAENetwork(keras.Model):
         """(mean, logvar) of P_T(z_t2 | z_t1, dt) for jumps dt `(batch,)` in 1..max_jump (or
         one int for the whole batch). The mean is residual, z_t1 + the D-block's mean: what
         does not change over a jump (a digit's identity) costs the transition nothing to
-        carry. With the D-block's mean alone, the 1-digit model's latent kept the digit's
-        position but not its shape."""
+        carry."""
         z1 = ops.cast(z1, "float32")
         if isinstance(jump, int):
             jump = ops.full((ops.shape(z1)[0],), jump, "int32")

@@ -230,10 +230,8 @@ class TDVAE(PredictionTrainer):
         terms = self.pair_terms(video, t1, jump, noise[0], noise[1])
         nll = np.asarray(terms["nll"], np.float64).reshape(batch, -1)
         kl = np.asarray(terms["kl"] + terms["transition_kl"], np.float64).reshape(batch, -1)
-        terms = {"nll": nll, "kl": kl}
-        nll, kl = nll.mean(), kl.mean()
-        return {"neg_elbo": float(nll + kl), "nll": float(nll), "kl": float(kl),
-                "neg_elbo_per_jump": [float(v) for v in (terms["nll"] + terms["kl"]).mean(0)]}
+        return {"neg_elbo": float((nll + kl).mean()), "nll": float(nll.mean()),
+                "kl": float(kl.mean()), "neg_elbo_per_jump": list((nll + kl).mean(axis=0))}
 
     def compile(self, loss: str = "bernoulli", **optimizers):
         """`loss` names the decoder's likelihood; the only one is "bernoulli"."""
