@@ -5,10 +5,12 @@ that never shows a held-out caption."""
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from vidgen_tf.data.shapes import ALL_CAPTIONS, HELD_OUT_CAPTIONS
 from vidgen_tf.errors import VidgenError
-from vidgen_tf.models.mocogan import MOCOGAN_PRESETS, MoCoGAN
+from vidgen_tf.models.mocogan import MOCOGAN_PRESETS, MoCoGAN, MoCoGANGenerator
+from vidgen_tf.models.mocogan.mocogan_conditioning import mismatched, swap_one_word
 from vidgen_tf.models.registry import parse_conditions
 from vidgen_tf.runtime.tokenizer import WordTokenizer
 
@@ -252,6 +254,86 @@ def test_bad_constructor_arguments_are_value_errors_naming_them():
         MoCoGAN(**TINY, conditions=["first_frame", "first_frame"])
 
 
+def _warping_generator(flow_rows: float, flow_cols: float, blend_logit: float = 50.0,
+                       local=None):
+    """A first-frame generator whose warp shifts the whole frame by a constant flow (in
+    pixels) with a constant blend; `local` sets the local head's flow bias instead."""
+    g = conditional_gan("first_frame").generator
+    g({**noise(), "first_frame": np.zeros((2, SIZE, SIZE, 3), "float32")})  # builds it
+    half = SIZE / 2
+    flow = np.array([np.arctanh(flow_rows / half), np.arctanh(flow_cols / half)], "float32")
+    kernel, _ = g.warp_head.get_weights()
+    bias = np.array([*(local or (0.0, 0.0)), blend_logit - 2.0], "float32")  # +2 in render
+    g.warp_head.set_weights([np.zeros_like(kernel), bias])
+    kernel, _ = g.warp_shift.get_weights()
+    g.warp_shift.set_weights([np.zeros_like(kernel), flow])
+    return g
+
+
+def test_a_new_warp_starts_as_a_still_copy_of_the_first_frame():
+    first = np.stack([frame_image(1), frame_image(2)])
+    clip = np.asarray(conditional_gan("first_frame").generator({**noise(),
+                                                                "first_frame": first}))
+    rendered_share = 1 / (1 + np.exp(2.0))  # the blend starts at sigmoid(2) for the warp
+    assert np.abs(clip - first[:, None]).max() <= 2 * rendered_share + 1e-5
+
+
+def test_the_warp_moves_the_first_frame_by_the_flow_clamped_at_the_border():
+    # Backward warp: frame pixel (r, c) reads the first frame at (r + dr, c + dc).
+    first = np.stack([frame_image(1), frame_image(2)])
+    clip = np.asarray(_warping_generator(0.0, 1.0)({**noise(), "first_frame": first}))
+    assert clip.shape == (2, FRAMES, SIZE, SIZE, 3)
+    np.testing.assert_allclose(clip[:, :, :, :-1], np.repeat(first[:, None, :, 1:], FRAMES, 1),
+                               atol=1e-5)
+    np.testing.assert_allclose(clip[:, :, :, -1], np.repeat(first[:, None, :, -1], FRAMES, 1),
+                               atol=1e-5)  # the last column reads itself
+    clip = np.asarray(_warping_generator(-2.0, 0.0)({**noise(), "first_frame": first}))
+    np.testing.assert_allclose(clip[:, :, 2:], np.repeat(first[:, None, :-2], FRAMES, 1),
+                               atol=1e-5)
+    for row in (0, 1):
+        np.testing.assert_allclose(clip[:, :, row], np.repeat(first[:, None, 0], FRAMES, 1),
+                                   atol=1e-5)
+
+
+def test_a_uniform_local_flow_moves_nothing():
+    # The local flow's mean over the frame is removed: moving the whole frame is the shift's.
+    first = np.stack([frame_image(1), frame_image(2)])
+    g = _warping_generator(0.0, 0.0, local=(0.3, -0.2))
+    np.testing.assert_allclose(np.asarray(g({**noise(), "first_frame": first})),
+                               np.repeat(first[:, None], FRAMES, 1), atol=1e-4)
+
+
+def test_a_fractional_flow_interpolates_bilinearly():
+    first = np.stack([frame_image(3), frame_image(4)])
+    clip = np.asarray(_warping_generator(0.5, 0.25)({**noise(), "first_frame": first}))
+    # By hand, at (r, c): rows r, r+1 weighted 1/2 each; columns c, c+1 weighted 3/4, 1/4.
+    rows = (first[:, :-1] + first[:, 1:]) / 2
+    expected = 0.75 * rows[:, :, :-1] + 0.25 * rows[:, :, 1:]
+    np.testing.assert_allclose(clip[:, 0, :-1, :-1], expected, atol=1e-5)
+
+
+def test_the_blend_mixes_the_warped_first_frame_with_the_rendered_frame():
+    first = np.stack([frame_image(5), frame_image(6)])
+    g = _warping_generator(0.0, 0.0, blend_logit=0.0)  # sigmoid(0): half and half
+    z = {**noise(), "first_frame": first}
+    blended = np.asarray(g(z))
+    head, g.warp_head = g.warp_head, None
+    rendered = np.asarray(g(z))
+    g.warp_head = head
+    np.testing.assert_allclose(blended, 0.5 * first[:, None] + 0.5 * rendered, atol=1e-5)
+    assert np.abs(rendered - first[:, None]).mean() > 0.1  # the two parts differ
+
+
+def test_first_frame_models_saved_before_the_warp_load_without_it():
+    g = conditional_gan("first_frame").generator
+    config = g.get_config()
+    assert config["first_frame_warp"] is True and g.warp_head is not None
+    del config["first_frame_warp"]  # 0.1.14's layout
+    old = type(g).from_config(config)
+    assert old.first_frame_warp is False and old.warp_head is None
+    assert type(g).from_config(g.get_config()).first_frame_warp is True
+
+
 def test_conditional_config_round_trip():
     # Guards get_config of the new arguments (a resumed or reloaded run rebuilds the same model).
     gan = conditional_gan("label", "text", "first_frame", condition_dim=6,
@@ -337,3 +419,95 @@ def test_sample_grids_prompt_held_out_and_trained_captions(text_run):
     assert set(HELD_OUT_CAPTIONS) & set(values["captions"])
     assert set(values["captions"]) - set(HELD_OUT_CAPTIONS)
     np.testing.assert_array_equal(values["prompt_tokens"], TOKENIZER.encode(values["captions"]))
+
+
+# --------------------------------------------------------------------------- mismatches
+
+
+def test_a_one_word_mismatch_changes_exactly_one_differing_word():
+    # Rows 0 and 1 differ at positions 1, 2 and 4; row 2 is row 1 cut short; row 3 is row
+    # 2's twin.
+    tokens = np.array([[1, 2, 3, 4, 5],
+                       [1, 6, 7, 4, 8],
+                       [1, 6, 7, 0, 0],
+                       [1, 6, 7, 0, 0]], "int32")
+    other = np.roll(tokens, 1, axis=0)  # row i gets row i - 1's prompt
+    picked = {1: 0, 2: 0, 4: 0}
+    for draw in range(60):
+        out = np.asarray(swap_one_word(tokens, other, tf.constant([draw, 7], tf.int64)))
+        changed = np.flatnonzero(out[1] != tokens[1])  # row 1 against row 0: 3 candidates
+        assert len(changed) == 1 and changed[0] in picked
+        assert out[1, changed[0]] == tokens[0, changed[0]]
+        picked[int(changed[0])] += 1
+        # Row 0 against row 3 ([1, 6, 7, 0, 0]): positions 1 and 2 differ; 3, 4 are padding.
+        assert np.flatnonzero(out[0] != tokens[0]).tolist() in ([1], [2])
+        # Row 3 against its twin row 2: nothing differs, so it takes the whole other prompt.
+        np.testing.assert_array_equal(out[3], tokens[2])
+    assert min(picked.values()) >= 8  # each differing word gets picked (expected 20 of 60)
+
+
+def test_mismatched_swaps_words_only_with_a_seed_and_rolls_labels():
+    conditions = {"label": tf.constant([0, 1, 2]),
+                  "prompt_tokens": tf.constant([[1, 2, 3], [1, 4, 5], [1, 6, 7]])}
+    whole = mismatched(conditions)
+    np.testing.assert_array_equal(whole["label"], [2, 0, 1])
+    np.testing.assert_array_equal(whole["prompt_tokens"], [[1, 6, 7], [1, 2, 3], [1, 4, 5]])
+    one = mismatched(conditions, tf.constant([3, 4], tf.int64))
+    np.testing.assert_array_equal(one["label"], [2, 0, 1])
+    differs = np.asarray(one["prompt_tokens"]) != np.asarray(conditions["prompt_tokens"])
+    assert differs.sum(axis=1).tolist() == [1, 1, 1]
+
+
+def test_mismatch_is_in_the_config_and_old_runs_load_with_whole_captions():
+    gan = conditional_gan("text")
+    config = gan.get_config()
+    assert config["mismatch"] == "one_word"
+    del config["mismatch"]  # 0.1.14's layout
+    assert MoCoGAN.from_config(config).mismatch == "caption"
+    with pytest.raises(ValueError, match=r"mismatch must be one of caption, one_word for "
+                                         r"MoCoGAN; received mismatch='words'"):
+        conditional_gan("text", mismatch="words")
+
+
+def _varied_flow(g):
+    """`g` with a random local flow head (a new one starts at zero, a uniform flow)."""
+    g({**noise(), "first_frame": np.zeros((2, SIZE, SIZE, 3), "float32")})  # builds it
+    kernel, bias = g.warp_head.get_weights()
+    g.warp_head.set_weights([np.random.default_rng(0).normal(0, 0.3, kernel.shape), bias])
+    return g
+
+
+def test_the_flow_smoothness_loss_is_zero_for_a_uniform_flow_and_scales_with_its_weight():
+    first = np.stack([frame_image(1), frame_image(2)])
+    z = {**noise(), "first_frame": first}
+    uniform = _warping_generator(1.0, -2.0)
+    uniform(z, training=True)
+    assert [float(v) for v in uniform.losses] == [0.0]  # a rigid shift costs nothing
+    kernel, _ = uniform.warp_shift.get_weights()
+    uniform.warp_shift.set_weights([np.ones_like(kernel), np.zeros(2, "float32")])
+    uniform(z, training=True)
+    assert [float(v) for v in uniform.losses] == [0.0]  # nor does the whole-frame shift
+    g = _varied_flow(conditional_gan("first_frame").generator)
+    g(z, training=True)
+    varied = float(g.losses[0])
+    assert varied > 0.01
+    g.flow_smoothness = 2.5
+    g(z, training=True)
+    assert float(g.losses[0]) == pytest.approx(2.5 * varied, rel=1e-5)
+    g(z, training=False)
+    assert not g.losses  # inference (and the export) adds nothing
+
+
+def test_a_first_frame_fit_step_logs_the_flow_smoothness_loss():
+    data = {"video": real_videos(seed=3), "first_frame": real_videos(seed=3)[:, 0]}
+    gan = conditional_gan("first_frame")
+    _varied_flow(gan.generator)
+    history = _fit_one_step(gan, data)
+    assert history["flow_smoothness_loss"][0] > 0
+    keras.utils.set_random_seed(0)
+    rigid_free = MoCoGANGenerator(
+        frames=FRAMES, size=SIZE, content_dim=TINY["content_dim"],
+        motion_dim=TINY["motion_dim"], noise_dim=TINY["noise_dim"],
+        base_filters=TINY["base_filters"], conditions=["first_frame"], flow_smoothness=0.0)
+    history = _fit_one_step(MoCoGAN(**TINY, generator=rigid_free), data)
+    assert "flow_smoothness_loss" not in history and "first_frame_l1" in history

@@ -73,6 +73,8 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                ("shapes_64_ttur", "shapes_64 with discriminators learning 3x faster"),
                ("shapes_32", "the shipped export/mocogan_shapes and conditional exports: "
                              "the recommended recipe at 32x32"),
+               ("shapes_32_text", "shapes_32 for --condition text: no word classifiers on "
+                                  "single frames"),
                ("demo_32", "`vidgen demo`: recognisable shapes in about 1000 steps"),
                ("tiny", "tests and smoke runs (8 frames of 16x16)"))),
     Family("video_vae", "vidgen_tf.models.video_vae", "VideoVAE",

@@ -34,7 +34,8 @@ from vidgen_tf.training.gan_trainer import (
 # Salts of the stateless draws made here; `sample_noise` uses salts 0 and 1.
 (_REAL_FRAMES, _FAKE_FRAMES, _G_FRAMES, _D_LABELS, _G_LABELS, _GP_IMAGE, _GP_VIDEO,
  _NOISE_REAL_IMAGES, _NOISE_FAKE_IMAGES, _NOISE_REAL_VIDEO, _NOISE_FAKE_VIDEO, _NOISE_G_IMAGES,
- _NOISE_G_VIDEO) = range(2, 15)
+ _NOISE_G_VIDEO, _MISMATCH_IMAGE, _MISMATCH_VIDEO) = range(2, 17)
+MISMATCHES = ("caption", "one_word")
 
 
 @keras.saving.register_keras_serializable(package="vidgen_tf")
@@ -93,6 +94,11 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             clip's condition (the matching-aware discriminator of GAN-CLS, Reed et al. 2016,
             used for video by TGANs-C): the discriminators must check that a clip matches its
             condition, not only that it looks real. 0 turns it off.
+        mismatch: "one_word" (default) or "caption". How a prompt is mismatched: "caption"
+            pairs a clip with the next clip's whole caption; "one_word" swaps a single word
+            of its own caption for the next caption's word in the same place, a different
+            one (`mismatched`), so that colour alone does not give the mismatch away. Labels
+            are always the next clip's. Runs saved before 0.1.15 load as "caption".
         gp_weight: float, default 10. Weight of the gradient penalty with loss "wgan_gp".
         noise_sigma: float >= 0, default 0. Standard deviation of Gaussian noise added to
             every discriminator input (real and generated), as the authors' `--use_noise
@@ -162,8 +168,8 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
                  generator_ema_warmup: bool = False, conditions=(), condition_dim: int = 32,
                  vocabulary: list | None = None,
                  max_tokens: int = 0, first_frame_weight: float = 10.0,
-                 image_aux_heads: bool = True, mismatch_weight: float = 0.5, seed: int = 0,
-                 **kwargs):
+                 image_aux_heads: bool = True, mismatch_weight: float = 0.5,
+                 mismatch: str = "one_word", seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         check_arguments(image_batch_size=image_batch_size, noise_sigma=noise_sigma,
                         generator_learning_rate=generator_learning_rate,
@@ -172,6 +178,9 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
                         category_weight=category_weight, first_frame_weight=first_frame_weight,
                         mismatch_weight=mismatch_weight)
         conditions = check_conditions(conditions, "MoCoGAN")
+        if mismatch not in MISMATCHES:
+            raise ValueError(f"mismatch must be one of {', '.join(MISMATCHES)} for MoCoGAN; "
+                             f"received mismatch={mismatch!r}")
         self._augment_policy = check_policy(diff_augment, "MoCoGAN")
         vocabulary = list(vocabulary) if vocabulary else None
         if "text" in conditions and (not vocabulary or max_tokens < 1):
@@ -240,6 +249,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
         self.first_frame_weight = first_frame_weight
         self.image_aux_heads = getattr(d_i, "aux_heads", False)
         self.mismatch_weight = mismatch_weight
+        self.mismatch = mismatch
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
         if self.num_classes:
             self.add_trackers("d_category_loss", "g_category_loss")
@@ -249,6 +259,8 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             self.add_trackers("d_image_aux_loss", "g_image_aux_loss")
         if "first_frame" in self.conditions:
             self.add_trackers("first_frame_l1")
+            if getattr(g, "warp_head", None) is not None and g.flow_smoothness:
+                self.add_trackers("flow_smoothness_loss")
 
     @property
     def data_keys(self) -> tuple[str, ...]:
@@ -304,7 +316,9 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             real_logits = real_image_out["logits"]
             image_d_loss = self._matching_aware(
                 d_loss_fn, real_logits, d_image(fake_images, fake_image_cond, training=True),
-                lambda: d_image(real_images, mismatched(real_image_cond), training=True))
+                lambda: d_image(real_images,
+                                self._mismatched(real_image_cond, _MISMATCH_IMAGE, step),
+                                training=True))
             if self.loss == "wgan_gp":
                 image_d_loss += self._gradient_penalty(
                     lambda x: d_image(x, real_image_cond, training=True), real_images,
@@ -326,7 +340,8 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             real_out = d_video(real, video_cond, training=True)
             video_d_loss = self._matching_aware(
                 d_loss_fn, real_out["logits"], d_video(fake, video_cond, training=True)["logits"],
-                lambda: d_video(real, mismatched(video_cond), training=True)["logits"])
+                lambda: d_video(real, self._mismatched(video_cond, _MISMATCH_VIDEO, step),
+                                training=True)["logits"])
             if self.loss == "wgan_gp":
                 video_d_loss += self._gradient_penalty(
                     lambda x: d_video(x, video_cond, training=True)["logits"], real, fake,
@@ -372,6 +387,10 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
                 logs["first_frame_l1"] = ops.mean(ops.abs(
                     ops.cast(fake[:, 0], "float32") - ops.cast(given["first_frame"], "float32")))
                 g_loss += self.first_frame_weight * logs["first_frame_l1"]
+            if self.generator.losses:
+                # The warp's flow smoothness (MoCoGANGenerator.flow_smoothness), weighted.
+                logs["flow_smoothness_loss"] = ops.sum(self.generator.losses)
+                g_loss += logs["flow_smoothness_loss"]
             scaled_loss = self.for_gradients(g_loss, self.generator_optimizer)
         self.apply_gradients(tape, scaled_loss, self.generator, self.generator_optimizer)
 
@@ -401,13 +420,19 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             condition_dim=self.condition_dim,
             vocabulary=self.vocabulary, max_tokens=self.max_tokens,
             first_frame_weight=self.first_frame_weight, image_aux_heads=self.image_aux_heads,
-            mismatch_weight=self.mismatch_weight,
+            mismatch_weight=self.mismatch_weight, mismatch=self.mismatch,
             seed=self.seed)
         return config
 
+    def _mismatched(self, conditions: dict, salt: int, step) -> dict:
+        """The matching-aware loss's wrong conditions (`mismatched`), drawn per step."""
+        seed = self._seed(salt, step) if self.mismatch == "one_word" else None
+        return mismatched(conditions, seed)
+
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        # Saved before `mismatch` existed: those runs paired whole captions.
+        config = {"mismatch": "caption", **config}
         for name in ("generator", "image_discriminator", "video_discriminator"):
             config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)

@@ -98,6 +98,30 @@ def rows(conditions: dict, ids) -> dict | None:
     return {name: ops.take(value, ids, axis=0) for name, value in conditions.items()}
 
 
-def mismatched(conditions: dict) -> dict:
-    """Each row gets the next row's condition (rolled by one along the batch)."""
-    return {name: tf.roll(value, 1, axis=0) for name, value in conditions.items()}
+def mismatched(conditions: dict, word_seed=None) -> dict:
+    """Each row gets the next row's condition (rolled by one along the batch).
+
+    With `word_seed` (a stateless seed), a prompt differs from its own in one word only: one
+    position where the two prompts hold different words is drawn per row, and only that word
+    is taken from the next row's prompt ("a red circle moves left" with "a blue square moves
+    up" becomes "a red square moves left", "a blue circle moves left" or "a red circle moves
+    up"). A whole other caption almost always differs in colour, which a discriminator reads
+    most easily; a one-word mismatch makes it check every word. Rows whose prompts share no
+    differing position take the whole next prompt."""
+    rolled = {name: tf.roll(value, 1, axis=0) for name, value in conditions.items()}
+    if word_seed is not None and "prompt_tokens" in conditions:
+        rolled["prompt_tokens"] = swap_one_word(conditions["prompt_tokens"],
+                                                rolled["prompt_tokens"], word_seed)
+    return rolled
+
+
+def swap_one_word(tokens, other, seed):
+    """`tokens` `(batch, n)` with one word replaced by `other`'s at a position, drawn with
+    `seed`, where both hold words (ids > 0) and they differ; `other` where there is none."""
+    tokens, other = tf.cast(tokens, tf.int32), tf.cast(other, tf.int32)
+    differ = (tokens != other) & (tokens > 0) & (other > 0)
+    scores = tf.random.stateless_uniform(tf.shape(tokens), seed) + tf.cast(differ, tf.float32)
+    pick = tf.one_hot(tf.argmax(scores, axis=1), tf.shape(tokens)[1], on_value=True,
+                      off_value=False) & differ
+    swapped = tf.where(pick, other, tokens)
+    return tf.where(tf.reduce_any(differ, axis=1, keepdims=True), swapped, other)

@@ -42,6 +42,16 @@ class MoCoGANGenerator(keras.Model):
             `num_classes` sizes its embedding and the paper's one-hot code is not used.
         condition_dim: int, default 32. Code length per condition.
         vocab_size: int, default 0. Token ids of the "text" condition, padding included.
+        first_frame_warp: bool, default True. With "first_frame": every frame is the given
+            first frame moved by a generated flow, blended with a rendered frame where
+            something appears (see `render`), so the shape and colour of the start carry
+            through the clip. False: the first frame reaches the frames only through its
+            `condition_dim` code (models saved before 0.1.15 load as False).
+        flow_smoothness: float >= 0, default 1. With the warp, the weight of the flow's total
+            variation (mean absolute difference of neighbouring flow vectors of the coarse
+            map, in pixels), added to the generator's loss in training (`add_loss`). A
+            uniform flow moves a shape without bending it and costs nothing; a flow that
+            varies over a shape smears it.
 
     Call:
         inputs: a dict of noise, all randomness of the model (the graph has no random op):
@@ -66,7 +76,8 @@ class MoCoGANGenerator(keras.Model):
     def __init__(self, frames: int = 16, size: int = 64, content_dim: int = 50,
                  motion_dim: int = 10, noise_dim: int = 10, num_classes: int = 0,
                  base_filters: int = 64, channels: int = 3, conditions=(),
-                 condition_dim: int = 32, vocab_size: int = 0, **kwargs):
+                 condition_dim: int = 32, vocab_size: int = 0, first_frame_warp: bool = True,
+                 flow_smoothness: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         conditions = check_conditions(conditions, "MoCoGAN")
         if num_classes and conditions and "label" not in conditions:
@@ -89,6 +100,11 @@ class MoCoGANGenerator(keras.Model):
         self.conditions = conditions
         self.condition_dim = condition_dim
         self.vocab_size = vocab_size
+        if flow_smoothness < 0:
+            raise ValueError("flow_smoothness must be >= 0 for MoCoGAN; received "
+                             f"flow_smoothness={flow_smoothness}")
+        self.first_frame_warp = bool(first_frame_warp)
+        self.flow_smoothness = flow_smoothness
         doublings = spatial_doublings(size, "mocogan")
         top_filters = base_filters * 2 ** (doublings - 1)
 
@@ -112,6 +128,17 @@ class MoCoGANGenerator(keras.Model):
         self.to_frame = layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
                                                name="to_frame")
         self.output_activation = layers.Activation("tanh", dtype="float32", name="tanh")
+        self.warp_head = None
+        if "first_frame" in conditions and self.first_frame_warp:
+            # Flow (2) and a blend logit (1) per pixel of a coarse map (8x8 from 16x16 up),
+            # upsampled: a coarse field moves whole objects instead of smearing them.
+            # Both start at zero (a still copy of the first frame) and learn from there.
+            self.warp_head = layers.Conv2D(3, 3, padding="same", kernel_initializer="zeros",
+                                           name="warp_head")
+            # A shift of the whole frame, from the coarse map's mean: one vector per frame,
+            # which every edge of the picture pulls on (a local flow learns only where the
+            # picture has edges, and with `flow_smoothness` alone it stayed still).
+            self.warp_shift = layers.Dense(2, kernel_initializer="zeros", name="warp_shift")
 
     def noise_spec(self) -> dict:
         """Each named input: per-sample shape, dtype and how to sample it."""
@@ -213,10 +240,69 @@ class MoCoGANGenerator(keras.Model):
         x = self.project(ops.reshape(z, (-1, z.shape[-1])))
         x = ops.reshape(x, (-1, *self.project_shape))
         x = ops.relu(self.project_norm(x, training=training))
-        for conv, norm in self.blocks:
+        coarse = x
+        for i, (conv, norm) in enumerate(self.blocks):
             x = ops.relu(norm(conv(x), training=training))
+            if i == 0:
+                coarse = x
         x = self.output_activation(self.to_frame(x))
+        if self.warp_head is not None:
+            x = self._warp_first_frame(inputs["first_frame"], coarse, x, training)
         return ops.reshape(x, (-1, frames, self.size, self.size, self.channels))
+
+    def _warp_first_frame(self, first_frame, coarse, rendered, training=False):
+        """Each frame as `m * warp(first_frame, flow) + (1 - m) * rendered`.
+
+        `warp_head` reads the coarse feature map of every frame; its output is upsampled
+        bilinearly to the frame size. The flow is in pixels, `size / 2 * (tanh(local) +
+        tanh(shift))`: a local flow from `warp_head`, less its mean over the frame, plus a
+        shift of the whole frame from `warp_shift` (`flow_smoothness` weighs the local part
+        only), and
+        samples backwards (frame pixel p reads the first frame at p + flow(p), bilinearly,
+        clamped at the border, so a plain background stays plain). The blend starts near
+        the warp (a +2 bias on its logit): frame 0 must equal the given frame, and a shape
+        that only moves needs nothing else. All of it is float32 and gathers, which export to
+        ONNX as Floor, Clip and Gather.
+        """
+        size, channels = self.size, self.channels
+        head = ops.cast(self.warp_head(coarse), "float32")  # (B*T, c, c, 3)
+        shift = ops.tanh(ops.cast(self.warp_shift(ops.mean(coarse, axis=(1, 2))), "float32"))
+        if training and self.flow_smoothness:
+            coarse_flow = ops.tanh(head[..., :2]) * (size / 2.0)
+            variation = (ops.mean(ops.abs(coarse_flow[:, 1:] - coarse_flow[:, :-1]))
+                         + ops.mean(ops.abs(coarse_flow[:, :, 1:] - coarse_flow[:, :, :-1])))
+            self.add_loss(self.flow_smoothness * variation)
+        head = ops.image.resize(head, (size, size), interpolation="bilinear")
+        # The local part has no mean over the frame, which is the shift's: two parts that
+        # could both move the whole frame drifted to opposite saturated ends and cancelled.
+        local = ops.tanh(head[..., :2])
+        local = local - ops.mean(local, axis=(1, 2), keepdims=True)
+        flow = (local + shift[:, None, None, :]) * (size / 2.0)
+        blend = ops.sigmoid(head[..., 2:] + 2.0)
+        first = ops.cast(first_frame, "float32")  # (B, size, size, C)
+        batch = ops.shape(first)[0]
+        grid = ops.cast(ops.arange(size), "float32")
+        # (B, T, size, size): sample rows and columns of each frame.
+        y = ops.reshape(ops.clip(grid[:, None] + flow[..., 0], 0.0, size - 1.0),
+                        (batch, -1, size, size))
+        x = ops.reshape(ops.clip(grid[None, :] + flow[..., 1], 0.0, size - 1.0),
+                        (batch, -1, size, size))
+        y0, x0 = ops.floor(y), ops.floor(x)
+        wy, wx = ops.reshape(y - y0, (-1, size, size, 1)), ops.reshape(x - x0, (-1, size, size, 1))
+        y0, x0 = ops.cast(y0, "int32"), ops.cast(x0, "int32")
+        y1, x1 = ops.minimum(y0 + 1, size - 1), ops.minimum(x0 + 1, size - 1)
+        # Pixel (b, y, x) of the first frames is row (b * size + y) * size + x of `pixels`.
+        pixels = ops.reshape(first, (-1, channels))
+        owner = ops.arange(batch, dtype="int32")[:, None, None, None] * size
+
+        def at(yi, xi):
+            return ops.take(pixels, ops.reshape((owner + yi) * size + xi, (-1,)), axis=0)
+
+        shape = (-1, size, size, channels)
+        top = ops.reshape(at(y0, x0), shape) * (1 - wx) + ops.reshape(at(y0, x1), shape) * wx
+        bottom = ops.reshape(at(y1, x0), shape) * (1 - wx) + ops.reshape(at(y1, x1), shape) * wx
+        warped = top * (1 - wy) + bottom * wy
+        return blend * warped + (1 - blend) * ops.cast(rendered, "float32")
 
     def get_config(self):
         config = super().get_config()
@@ -224,8 +310,15 @@ class MoCoGANGenerator(keras.Model):
                       motion_dim=self.motion_dim, noise_dim=self.noise_dim,
                       num_classes=self.num_classes, base_filters=self.base_filters,
                       channels=self.channels, conditions=list(self.conditions),
-                      condition_dim=self.condition_dim, vocab_size=self.vocab_size)
+                      condition_dim=self.condition_dim, vocab_size=self.vocab_size,
+                      first_frame_warp=self.first_frame_warp,
+                      flow_smoothness=self.flow_smoothness)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # Saved before first_frame_warp existed: those first-frame models had no warp.
+        return cls(**{"first_frame_warp": False, **config})
 
 
 def _keys(inputs) -> str:

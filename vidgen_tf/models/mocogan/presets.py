@@ -56,6 +56,13 @@ MOCOGAN_PRESETS: dict[str, dict] = {
     "shapes_32": {**_PAPER, "size": 32, "base_filters": 16, "image_batch_size": 32,
                   "batch_size": 16, "minibatch_std": True, "spectral_norm": True,
                   "discriminator_head": "global", "generator_ema": 0.999, "loss": "hinge"},
+    # Text-conditioned shapes: shapes_32 without the image discriminator's word classifiers.
+    # From one frame the direction words can only be guessed from where the shape is, and
+    # with them the generator placed shapes against their motion (docs/conditional.md).
+    "shapes_32_text": {**_PAPER, "size": 32, "base_filters": 16, "image_batch_size": 32,
+                       "batch_size": 16, "minibatch_std": True, "spectral_norm": True,
+                       "discriminator_head": "global", "generator_ema": 0.999,
+                       "loss": "hinge", "image_aux_heads": False},
     # `vidgen demo`: recognisable shapes within two minutes of a 2-core CPU (1000 steps).
     # The shapes_32 recipe made fast: learning rates 2.5x higher, Adam's beta_1 at 0 (as in
     # SNGAN and StyleGAN) and a short moving average. After 800 steps (same seed,
