@@ -43,10 +43,11 @@ class MoCoGANGenerator(keras.Model):
         condition_dim: int, default 32. Code length per condition.
         vocab_size: int, default 0. Token ids of the "text" condition, padding included.
         first_frame_warp: bool, default True. With "first_frame": every frame is the given
-            first frame moved by a generated flow, blended with a rendered frame where
-            something appears (see `render`), so the shape and colour of the start carry
-            through the clip. False: the first frame reaches the frames only through its
-            `condition_dim` code (models saved before 0.1.15 load as False).
+            first frame moved by a generated flow (see `render`), so the shape and colour of
+            the start carry through the clip; the image generator stops at its coarse map
+            (8x8 from 16x16 frames up), which the flow is read from. False: the first frame
+            reaches the frames only through its `condition_dim` code (models saved before
+            0.1.15 load as False).
         flow_smoothness: float >= 0, default 1. With the warp, the weight of the flow's total
             variation (mean absolute difference of neighbouring flow vectors of the coarse
             map, in pixels), added to the generator's loss in training (`add_loss`). A
@@ -118,22 +119,25 @@ class MoCoGANGenerator(keras.Model):
         self.project = layers.Dense(4 * 4 * top_filters, use_bias=False, name="project")
         self.project_norm = layers.BatchNormalization(synchronized=True, name="project_norm")
         self.project_shape = (4, 4, top_filters)
+        warp = "first_frame" in conditions and self.first_frame_warp
         self.blocks = []
-        for i in range(doublings - 1):
+        for i in range(min(doublings - 1, 1) if warp else doublings - 1):
             self.blocks.append((
                 layers.Conv2DTranspose(top_filters // 2 ** (i + 1), 4, strides=2, padding="same",
                                        use_bias=False, name=f"up{i}"),
                 layers.BatchNormalization(synchronized=True, name=f"up{i}_norm"),
             ))
-        self.to_frame = layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
-                                               name="to_frame")
-        self.output_activation = layers.Activation("tanh", dtype="float32", name="tanh")
-        self.warp_head = None
-        if "first_frame" in conditions and self.first_frame_warp:
-            # Flow (2) and a blend logit (1) per pixel of a coarse map (8x8 from 16x16 up),
-            # upsampled: a coarse field moves whole objects instead of smearing them.
-            # Both start at zero (a still copy of the first frame) and learn from there.
-            self.warp_head = layers.Conv2D(3, 3, padding="same", kernel_initializer="zeros",
+        self.to_frame = self.output_activation = self.warp_head = self.warp_shift = None
+        if not warp:
+            self.to_frame = layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
+                                                   name="to_frame")
+            self.output_activation = layers.Activation("tanh", dtype="float32", name="tanh")
+        else:
+            # A flow per pixel of the coarse map, upsampled: a coarse field moves whole
+            # objects instead of smearing them. With a blend towards a rendered frame, the
+            # generator painted a bright cloud over the warp instead of moving it (a run of
+            # 4 epochs). Both heads start at zero (a still copy of the first frame).
+            self.warp_head = layers.Conv2D(2, 3, padding="same", kernel_initializer="zeros",
                                            name="warp_head")
             # A shift of the whole frame, from the coarse map's mean: one vector per frame,
             # which every edge of the picture pulls on (a local flow learns only where the
@@ -240,45 +244,39 @@ class MoCoGANGenerator(keras.Model):
         x = self.project(ops.reshape(z, (-1, z.shape[-1])))
         x = ops.reshape(x, (-1, *self.project_shape))
         x = ops.relu(self.project_norm(x, training=training))
-        coarse = x
-        for i, (conv, norm) in enumerate(self.blocks):
+        for conv, norm in self.blocks:
             x = ops.relu(norm(conv(x), training=training))
-            if i == 0:
-                coarse = x
-        x = self.output_activation(self.to_frame(x))
-        if self.warp_head is not None:
-            x = self._warp_first_frame(inputs["first_frame"], coarse, x, training)
+        if self.warp_head is not None:  # x is the coarse map
+            x = self._warp_first_frame(inputs["first_frame"], x, training)
+        else:
+            x = self.output_activation(self.to_frame(x))
         return ops.reshape(x, (-1, frames, self.size, self.size, self.channels))
 
-    def _warp_first_frame(self, first_frame, coarse, rendered, training=False):
-        """Each frame as `m * warp(first_frame, flow) + (1 - m) * rendered`.
+    def _warp_first_frame(self, first_frame, coarse, training=False):
+        """Each frame as the first frame moved by a flow read from the frame's coarse map.
 
         `warp_head` reads the coarse feature map of every frame; its output is upsampled
         bilinearly to the frame size. The flow is in pixels, `size / 2 * (tanh(local) +
         tanh(shift))`: a local flow from `warp_head`, less its mean over the frame, plus a
         shift of the whole frame from `warp_shift` (`flow_smoothness` weighs the local part
-        only), and
-        samples backwards (frame pixel p reads the first frame at p + flow(p), bilinearly,
-        clamped at the border, so a plain background stays plain). The blend starts near
-        the warp (a +2 bias on its logit): frame 0 must equal the given frame, and a shape
-        that only moves needs nothing else. All of it is float32 and gathers, which export to
-        ONNX as Floor, Clip and Gather.
+        only). It samples backwards: frame pixel p reads the first frame at p + flow(p),
+        bilinearly, clamped at the border, so a plain background stays plain. All of it is
+        float32 and gathers, which export to ONNX as Floor, Clip and Gather.
         """
         size, channels = self.size, self.channels
-        head = ops.cast(self.warp_head(coarse), "float32")  # (B*T, c, c, 3)
+        head = ops.cast(self.warp_head(coarse), "float32")  # (B*T, c, c, 2)
         shift = ops.tanh(ops.cast(self.warp_shift(ops.mean(coarse, axis=(1, 2))), "float32"))
         if training and self.flow_smoothness:
-            coarse_flow = ops.tanh(head[..., :2]) * (size / 2.0)
+            coarse_flow = ops.tanh(head) * (size / 2.0)
             variation = (ops.mean(ops.abs(coarse_flow[:, 1:] - coarse_flow[:, :-1]))
                          + ops.mean(ops.abs(coarse_flow[:, :, 1:] - coarse_flow[:, :, :-1])))
             self.add_loss(self.flow_smoothness * variation)
         head = ops.image.resize(head, (size, size), interpolation="bilinear")
         # The local part has no mean over the frame, which is the shift's: two parts that
         # could both move the whole frame drifted to opposite saturated ends and cancelled.
-        local = ops.tanh(head[..., :2])
+        local = ops.tanh(head)
         local = local - ops.mean(local, axis=(1, 2), keepdims=True)
         flow = (local + shift[:, None, None, :]) * (size / 2.0)
-        blend = ops.sigmoid(head[..., 2:] + 2.0)
         first = ops.cast(first_frame, "float32")  # (B, size, size, C)
         batch = ops.shape(first)[0]
         grid = ops.cast(ops.arange(size), "float32")
@@ -301,8 +299,7 @@ class MoCoGANGenerator(keras.Model):
         shape = (-1, size, size, channels)
         top = ops.reshape(at(y0, x0), shape) * (1 - wx) + ops.reshape(at(y0, x1), shape) * wx
         bottom = ops.reshape(at(y1, x0), shape) * (1 - wx) + ops.reshape(at(y1, x1), shape) * wx
-        warped = top * (1 - wy) + bottom * wy
-        return blend * warped + (1 - blend) * ops.cast(rendered, "float32")
+        return top * (1 - wy) + bottom * wy
 
     def get_config(self):
         config = super().get_config()
