@@ -448,17 +448,15 @@ def test_mismatched_swaps_words_only_with_a_seed_and_rolls_labels():
     assert differs.sum(axis=1).tolist() == [1, 1, 1]
 
 
-def test_mismatch_is_in_the_config_and_old_runs_load_with_whole_captions():
-    gan = conditional_gan("text")
+def test_mismatch_is_in_the_config_and_checked():
+    gan = conditional_gan("text", mismatch="one_word")
     config = gan.get_config()
     assert config["mismatch"] == "one_word"
-    del config["mismatch"]  # 0.1.14's layout
-    assert MoCoGAN.from_config(config).mismatch == "caption"
+    assert MoCoGAN.from_config(config).mismatch == "one_word"
+    assert conditional_gan("text").mismatch == "caption"
     with pytest.raises(ValueError, match=r"mismatch must be one of caption, one_word for "
                                          r"MoCoGAN; received mismatch='words'"):
         conditional_gan("text", mismatch="words")
-
-
 def _varied_flow(g):
     """`g` with a random local flow head (a new one starts at zero, a uniform flow)."""
     g({**noise(), "first_frame": np.zeros((2, SIZE, SIZE, 3), "float32")})  # builds it

@@ -94,11 +94,11 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             clip's condition (the matching-aware discriminator of GAN-CLS, Reed et al. 2016,
             used for video by TGANs-C): the discriminators must check that a clip matches its
             condition, not only that it looks real. 0 turns it off.
-        mismatch: "one_word" (default) or "caption". How a prompt is mismatched: "caption"
+        mismatch: "caption" (default) or "one_word". How a prompt is mismatched: "caption"
             pairs a clip with the next clip's whole caption; "one_word" swaps a single word
             of its own caption for the next caption's word in the same place, a different
-            one (`mismatched`), so that colour alone does not give the mismatch away. Labels
-            are always the next clip's. Runs saved before 0.1.15 load as "caption".
+            one (`mismatched`), so that colour alone does not give the mismatch away (not
+            better so far: docs/conditional.md). Labels are always the next clip's.
         gp_weight: float, default 10. Weight of the gradient penalty with loss "wgan_gp".
         noise_sigma: float >= 0, default 0. Standard deviation of Gaussian noise added to
             every discriminator input (real and generated), as the authors' `--use_noise
@@ -169,7 +169,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
                  vocabulary: list | None = None,
                  max_tokens: int = 0, first_frame_weight: float = 10.0,
                  image_aux_heads: bool = True, mismatch_weight: float = 0.5,
-                 mismatch: str = "one_word", seed: int = 0, **kwargs):
+                 mismatch: str = "caption", seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         check_arguments(image_batch_size=image_batch_size, noise_sigma=noise_sigma,
                         generator_learning_rate=generator_learning_rate,
@@ -431,8 +431,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
 
     @classmethod
     def from_config(cls, config):
-        # Saved before `mismatch` existed: those runs paired whole captions.
-        config = {"mismatch": "caption", **config}
+        config = dict(config)
         for name in ("generator", "image_discriminator", "video_discriminator"):
             config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
