@@ -77,6 +77,8 @@ def test_all_three_conditions_each_steer_one_generator():
     # Guards the concatenated code: changing any one condition alone changes the clip.
     g = conditional_gan("label", "text", "first_frame").generator
     base = {**noise(), **{name: make() for name, make in TWO_VALUES.items()}}
+    g(base)  # builds it; the label and text move the first frame only through the flow,
+    _randomize_warp(g)  # which starts at about 1e-3 pixel
     video = np.asarray(g(base))
     for name, value in [("label", np.array([5, 9], "int32")),
                         ("prompt_tokens", TOKENIZER.encode(["a green triangle moves down"] * 2)),
@@ -277,7 +279,9 @@ def test_a_new_warp_starts_as_a_still_copy_of_the_first_frame():
     first = np.stack([frame_image(1), frame_image(2)])
     clip = np.asarray(conditional_gan("first_frame").generator({**noise(),
                                                                 "first_frame": first}))
-    np.testing.assert_allclose(clip, np.repeat(first[:, None], FRAMES, 1), atol=1e-5)
+    # Flows of about 1e-3 pixel: every pixel within 1e-2 of the given one (random pixels
+    # differ from their neighbours by 0.7 on average).
+    np.testing.assert_allclose(clip, np.repeat(first[:, None], FRAMES, 1), atol=1e-2)
 
 
 def test_the_warp_moves_the_first_frame_by_the_flow_clamped_at_the_border():
@@ -458,8 +462,12 @@ def test_mismatch_is_in_the_config_and_checked():
                                          r"MoCoGAN; received mismatch='words'"):
         conditional_gan("text", mismatch="words")
 def _varied_flow(g):
-    """`g` with a random local flow head (a new one starts at zero, a uniform flow)."""
+    """`g` with a random local flow head (a new one starts near zero, a uniform flow)."""
     g({**noise(), "first_frame": np.zeros((2, SIZE, SIZE, 3), "float32")})  # builds it
+    return _randomize_warp(g)
+
+
+def _randomize_warp(g):
     kernel, bias = g.warp_head.get_weights()
     g.warp_head.set_weights([np.random.default_rng(0).normal(0, 0.3, kernel.shape), bias])
     return g

@@ -9,6 +9,11 @@ from vidgen_tf.layers.condition_encoder import INPUT_NAMES, ConditionEncoder, ch
 from vidgen_tf.layers.conv_plan import spatial_doublings
 
 
+def _tiny():
+    """The warp heads' initial weights (a new initializer per layer)."""
+    return keras.initializers.RandomNormal(stddev=1e-5)
+
+
 @keras.saving.register_keras_serializable(package="vidgen_tf")
 class MoCoGANGenerator(keras.Model):
     """MoCoGAN generator: content, motion (and label) noise -> video of any length.
@@ -136,13 +141,15 @@ class MoCoGANGenerator(keras.Model):
             # A flow per pixel of the coarse map, upsampled: a coarse field moves whole
             # objects instead of smearing them. With a blend towards a rendered frame, the
             # generator painted a bright cloud over the warp instead of moving it (a run of
-            # 4 epochs). Both heads start at zero (a still copy of the first frame).
-            self.warp_head = layers.Conv2D(2, 3, padding="same", kernel_initializer="zeros",
+            # 4 epochs). Both heads start near zero: an almost still copy of the first frame
+            # (flows of about 1e-3 pixel), with weights just large enough that the first
+            # step's gradient reaches every layer before them.
+            self.warp_head = layers.Conv2D(2, 3, padding="same", kernel_initializer=_tiny(),
                                            name="warp_head")
             # A shift of the whole frame, from the coarse map's mean: one vector per frame,
             # which every edge of the picture pulls on (a local flow learns only where the
             # picture has edges, and with `flow_smoothness` alone it stayed still).
-            self.warp_shift = layers.Dense(2, kernel_initializer="zeros", name="warp_shift")
+            self.warp_shift = layers.Dense(2, kernel_initializer=_tiny(), name="warp_shift")
 
     def noise_spec(self) -> dict:
         """Each named input: per-sample shape, dtype and how to sample it."""
