@@ -58,10 +58,10 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
     also has auxiliary classifiers (AC-GAN, Odena et al. 2017), as the paper's category head:
     of the label, and of the caption's words (each word present or absent, which composes to
     captions never seen); both learn on real clips and pull the generator towards clips they
-    classify as asked (weight `category_weight`). A first frame is encoded
-    by the generator only, and the generated clip's frame 0 is pulled towards it by an L1
-    loss (`first_frame_weight`); the video discriminator's realism keeps the rest of the
-    clip consistent with that start.
+    classify as asked (weight `category_weight`). A first frame is seen
+    by the generator only: each frame is that frame moved by a generated flow
+    (`MoCoGANGenerator.first_frame_warp`), frame 0 is pulled towards it by an L1 loss
+    (`first_frame_weight`), and the video discriminator's realism makes the rest move.
 
     Args:
         generator: MoCoGANGenerator (built from the other arguments when None).
