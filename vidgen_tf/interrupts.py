@@ -22,10 +22,6 @@ def note_termination() -> None:
     _terminated = True
 
 
-def termination_pending() -> bool:
-    return _terminated
-
-
 def raise_if_terminated() -> None:
     """Raise `Terminated` if a SIGTERM arrived, even one that was swallowed since."""
     if _terminated:

@@ -259,7 +259,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             self.add_trackers("d_image_aux_loss", "g_image_aux_loss")
         if "first_frame" in self.conditions:
             self.add_trackers("first_frame_l1")
-            if getattr(g, "warp_head", None) is not None and g.flow_smoothness:
+            if getattr(g, "adds_flow_loss", False):
                 self.add_trackers("flow_smoothness_loss")
 
     @property

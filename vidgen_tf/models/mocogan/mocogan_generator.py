@@ -151,6 +151,11 @@ class MoCoGANGenerator(keras.Model):
             # picture has edges, and with `flow_smoothness` alone it stayed still).
             self.warp_shift = layers.Dense(2, kernel_initializer=_tiny(), name="warp_shift")
 
+    @property
+    def adds_flow_loss(self) -> bool:
+        """Whether a training call adds the warp's flow smoothness loss (`add_loss`)."""
+        return self.warp_head is not None and bool(self.flow_smoothness)
+
     def noise_spec(self) -> dict:
         """Each named input: per-sample shape, dtype and how to sample it."""
         spec = {
