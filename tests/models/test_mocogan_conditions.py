@@ -149,11 +149,14 @@ def _aux_loss_by_hand(outputs: dict, name: str, rows: np.ndarray) -> float:
     return float(np.mean(bce.sum(axis=1)) / rows.shape[1])
 
 
-def test_the_frame_classifiers_are_blind_to_where_the_shape_is():
-    # Guards position-blind auxiliary heads: a shape moved by a multiple of the blocks' total
-    # stride gets the same class logits (a frame must not tell the direction by the place
-    # the clip starts from), while the realism logit may see the place.
-    d_i = conditional_gan("label").image_discriminator
+@pytest.mark.parametrize("hidden", [0, 8])
+def test_the_frame_classifiers_are_blind_to_where_the_shape_is(hidden):
+    # Guards position-blind auxiliary heads, linear or with a hidden layer per position: a
+    # shape moved by a multiple of the blocks' total stride gets the same class logits (a
+    # frame must not tell the direction by the place the clip starts from), while the
+    # realism logit may see the place.
+    d_i = conditional_gan("label", image_aux_hidden=hidden).image_discriminator
+    assert (d_i.aux_local is not None) == bool(hidden)
     frames = np.full((2, SIZE, SIZE, 3), -1.0, "float32")
     frames[0, 4:8, 4:7] = frames[1, 8:12, 8:11] = (1.0, 0.2, -0.5)
     labels = {"label": np.array([3, 3], "int32")}
@@ -161,6 +164,8 @@ def test_the_frame_classifiers_are_blind_to_where_the_shape_is():
     np.testing.assert_allclose(out["class_logits"][0], out["class_logits"][1], atol=1e-5)
     blank = d_i(np.full_like(frames, -1.0), labels, aux=True)["class_logits"]
     assert np.abs(np.asarray(blank[0]) - np.asarray(out["class_logits"][0])).max() > 1e-4
+    if hidden:  # the hidden layer is on the path: the classifiers read its channels
+        assert d_i.aux_local.built and d_i.to_aux.kernel.shape[-2] == hidden
 
 
 @pytest.mark.parametrize("condition", ["label", "text"])

@@ -89,6 +89,8 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             here with a label or text condition: give it auxiliary classifiers too (class
             logits, word logits) that judge each frame's condition with `category_weight`. A
             single frame shows the shape and colour asked for more plainly than a clip.
+        image_aux_hidden: int >= 0, default 0. The image discriminator's `aux_hidden`: a
+            hidden 1x1 conv of this many channels in its classifiers (0: linear).
         mismatch_weight: float in [0, 1), default 0.5. With a label or text condition, the
             share of each discriminator's "fake" side given to real clips paired with another
             clip's condition (the matching-aware discriminator of GAN-CLS, Reed et al. 2016,
@@ -168,7 +170,8 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
                  generator_ema_warmup: bool = False, conditions=(), condition_dim: int = 32,
                  vocabulary: list | None = None,
                  max_tokens: int = 0, first_frame_weight: float = 10.0,
-                 image_aux_heads: bool = True, mismatch_weight: float = 0.5,
+                 image_aux_heads: bool = True, image_aux_hidden: int = 0,
+                 mismatch_weight: float = 0.5,
                  mismatch: str = "caption", seed: int = 0, **kwargs):
         super().__init__(seed=seed, **kwargs)
         check_arguments(image_batch_size=image_batch_size, noise_sigma=noise_sigma,
@@ -204,7 +207,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             size=g.size, base_filters=ndf, channels=g.channels,
             minibatch_std=minibatch_std, spectral_norm=spectral_norm, head=discriminator_head,
             num_classes=g.num_classes if "label" in judged else 0, aux_heads=image_aux_heads,
-            **projected)
+            aux_hidden=image_aux_hidden, **projected)
         self.video_discriminator = video_discriminator or MoCoGANVideoDiscriminator(
             frames=g.frames, size=g.size, base_filters=ndf,
             num_classes=head_classes, channels=g.channels, minibatch_std=minibatch_std,
@@ -248,6 +251,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
         self.max_tokens = max_tokens
         self.first_frame_weight = first_frame_weight
         self.image_aux_heads = getattr(d_i, "aux_heads", False)
+        self.image_aux_hidden = getattr(d_i, "aux_hidden", 0)
         self.mismatch_weight = mismatch_weight
         self.mismatch = mismatch
         self.add_trackers("image_d_loss", "video_d_loss", "g_loss")
@@ -420,6 +424,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             condition_dim=self.condition_dim,
             vocabulary=self.vocabulary, max_tokens=self.max_tokens,
             first_frame_weight=self.first_frame_weight, image_aux_heads=self.image_aux_heads,
+            image_aux_hidden=self.image_aux_hidden,
             mismatch_weight=self.mismatch_weight, mismatch=self.mismatch,
             seed=self.seed)
         return config

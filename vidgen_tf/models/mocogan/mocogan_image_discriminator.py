@@ -56,6 +56,10 @@ class MoCoGANImageDiscriminator(keras.Model):
             are blind to position (a 1x1 conv on the last block's features, averaged over the
             frame), so they judge appearance only: where a shape is in one frame must not
             stand for where it goes (clips start near the wall they move away from).
+        aux_hidden: int >= 0, default 0. With `aux_heads`, a hidden 1x1 conv of this many
+            channels (LeakyReLU 0.2) before the classifiers' 1x1 conv, so each position of
+            the map can detect a local pattern (a square's corner) before the average; 0: the
+            classifiers are one linear 1x1 conv. Still blind to position.
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
@@ -77,7 +81,7 @@ class MoCoGANImageDiscriminator(keras.Model):
                  minibatch_std: bool = False, spectral_norm: bool = False,
                  spectral_norm_impl: str = "forward", head: str = "patch", conditions=(),
                  condition_dim: int = 32, num_classes: int = 0, vocab_size: int = 0,
-                 aux_heads: bool = False, **kwargs):
+                 aux_heads: bool = False, aux_hidden: int = 0, **kwargs):
         super().__init__(**kwargs)
         check_head(head)
         conditions = check_conditions(conditions, "MoCoGANImageDiscriminator",
@@ -95,6 +99,10 @@ class MoCoGANImageDiscriminator(keras.Model):
         self.num_classes = num_classes
         self.vocab_size = vocab_size
         self.aux_heads = bool(aux_heads) and bool(conditions)
+        if aux_hidden < 0:
+            raise ValueError("aux_hidden must be >= 0 for MoCoGANImageDiscriminator; received "
+                             f"aux_hidden={aux_hidden}")
+        self.aux_hidden = int(aux_hidden)
         self.aux_classes = num_classes if self.aux_heads and "label" in conditions else 0
         self.aux_words = vocab_size if self.aux_heads and "text" in conditions else 0
         doublings = spatial_doublings(size, "mocogan")
@@ -115,6 +123,8 @@ class MoCoGANImageDiscriminator(keras.Model):
                                      use_bias=(i == 0), name=f"down{i}"), norm))
         self.to_aux = conv(self.aux_classes + self.aux_words, 1, dtype="float32",
                            name="aux_logits") if self.aux_heads else None
+        self.aux_local = conv(self.aux_hidden, 1, name="aux_hidden") if (
+            self.aux_heads and self.aux_hidden) else None
         self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
         if spectral_norm and spectral_norm_impl == "keras":
             if conditions:
@@ -160,6 +170,8 @@ class MoCoGANImageDiscriminator(keras.Model):
             return logits
         outputs = {"logits": logits}
         if self.to_aux is not None:
+            if self.aux_local is not None:
+                features = ops.leaky_relu(self.aux_local(features, training=training), 0.2)
             scores = ops.mean(self.to_aux(features, training=training), axis=(1, 2))
             if self.aux_classes:
                 outputs["class_logits"] = scores[:, :self.aux_classes]
@@ -174,7 +186,7 @@ class MoCoGANImageDiscriminator(keras.Model):
                       spectral_norm_impl=self.spectral_norm_impl, head=self.head,
                       conditions=list(self.conditions), condition_dim=self.condition_dim,
                       num_classes=self.num_classes, vocab_size=self.vocab_size,
-                      aux_heads=self.aux_heads)
+                      aux_heads=self.aux_heads, aux_hidden=self.aux_hidden)
         return config
 
     @classmethod
