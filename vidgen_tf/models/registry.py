@@ -71,11 +71,11 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                ("shapes_64", "an earlier shapes recipe: quarter width, spectral norm, "
                              "patch heads"),
                ("shapes_64_ttur", "shapes_64 with discriminators learning 3x faster"),
-               ("shapes_32", "the shipped export/mocogan_shapes and conditional exports: "
+               ("shapes_32", "the shipped export/mocogan_shapes, _label and _image: "
                              "the recommended recipe at 32x32"),
-               ("shapes_32_text", "shapes_32 for --condition text: no word classifiers on "
-                                  "single frames"),
-               ("shapes_32_text_w4", "shapes_32_text with the word losses 4x heavier"),
+               ("shapes_32_text", "the shipped export/mocogan_shapes_text: shapes_32 for "
+                                  "--condition text, word losses 4x heavier, no word "
+                                  "classifiers on single frames"),
                ("shapes_32_text_local", "shapes_32 for text with frame word classifiers "
                                         "that have a hidden layer"),
                ("demo_32", "`vidgen demo`: recognisable shapes in about 1000 steps"),

@@ -59,7 +59,8 @@ class MoCoGANImageDiscriminator(keras.Model):
         aux_hidden: int >= 0, default 0. With `aux_heads`, a hidden 1x1 conv of this many
             channels (LeakyReLU 0.2) before the classifiers' 1x1 conv, so each position of
             the map can detect a local pattern (a square's corner) before the average; 0: the
-            classifiers are one linear 1x1 conv. Still blind to position.
+            classifiers are one linear 1x1 conv. Still blind to position. With a hidden layer
+            the classifiers are not spectrally normalized (that bounds their logits).
 
     Call:
         images: float `(batch, size, size, channels)`, channels-last, in [-1, 1].
@@ -121,9 +122,13 @@ class MoCoGANImageDiscriminator(keras.Model):
                 synchronized=True, name=f"down{i}_norm")
             self.blocks.append((conv(base_filters * 2**i, 4, strides=2, padding="same",
                                      use_bias=(i == 0), name=f"down{i}"), norm))
-        self.to_aux = conv(self.aux_classes + self.aux_words, 1, dtype="float32",
-                           name="aux_logits") if self.aux_heads else None
-        self.aux_local = conv(self.aux_hidden, 1, name="aux_hidden") if (
+        # With a hidden layer the classifiers are plain convs: spectral normalization bounds
+        # their logits, and a frame classifier of the linear kind, spectrally normalized,
+        # stayed above the base rates' loss (1.58 against 1.43 after 3000 steps).
+        aux_conv = layers.Conv2D if self.aux_hidden else conv
+        self.to_aux = aux_conv(self.aux_classes + self.aux_words, 1, dtype="float32",
+                               name="aux_logits") if self.aux_heads else None
+        self.aux_local = layers.Conv2D(self.aux_hidden, 1, name="aux_hidden") if (
             self.aux_heads and self.aux_hidden) else None
         self.spread = MinibatchStd(name="minibatch_std") if minibatch_std else None
         if spectral_norm and spectral_norm_impl == "keras":
