@@ -76,8 +76,6 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
                ("shapes_32_text", "the shipped export/mocogan_shapes_text: shapes_32 for "
                                   "--condition text, word losses 4x heavier, no word "
                                   "classifiers on single frames"),
-               ("shapes_32_text_local", "shapes_32 for text with frame word classifiers "
-                                        "that have a hidden layer"),
                ("demo_32", "`vidgen demo`: recognisable shapes in about 1000 steps"),
                ("tiny", "tests and smoke runs (8 frames of 16x16)"))),
     Family("video_vae", "vidgen_tf.models.video_vae", "VideoVAE",

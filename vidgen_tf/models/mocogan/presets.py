@@ -66,11 +66,6 @@ MOCOGAN_PRESETS: dict[str, dict] = {
                        "batch_size": 16, "minibatch_std": True, "spectral_norm": True,
                        "discriminator_head": "global", "generator_ema": 0.999,
                        "loss": "hinge", "image_aux_heads": False, "category_weight": 4.0},
-    # An experiment (docs/conditional.md): frame word classifiers with a hidden layer.
-    "shapes_32_text_local": {**_PAPER, "size": 32, "base_filters": 16, "image_batch_size": 32,
-                             "batch_size": 16, "minibatch_std": True, "spectral_norm": True,
-                             "discriminator_head": "global", "generator_ema": 0.999,
-                             "loss": "hinge", "image_aux_hidden": 64},
     # `vidgen demo`: recognisable shapes within two minutes of a 2-core CPU (1000 steps).
     # The shapes_32 recipe made fast: learning rates 2.5x higher, Adam's beta_1 at 0 (as in
     # SNGAN and StyleGAN) and a short moving average. After 800 steps (same seed,
