@@ -73,9 +73,12 @@ def test_the_official_side_trains_at_the_settings_of_the_svg_preset():
     ours = {"n_past": "context", "n_future": "horizon", "image_width": "size",
             "channels": "channels", "g_dim": "g_dim", "z_dim": "z_dim", "rnn_size": "rnn_size",
             "predictor_rnn_layers": "predictor_layers", "prior_rnn_layers": "prior_layers",
-            "posterior_rnn_layers": "posterior_layers", "beta": "beta", "lr": "learning_rate"}
+            "posterior_rnn_layers": "posterior_layers", "lr": "learning_rate"}
     assert {key: settings[key] for key in ours} == {key: preset[name]
                                                     for key, name in ours.items()}
+    # The same KL balance: the official MSE is of frames in [0, 1], ours of frames in
+    # [-1, 1], 4 times larger, so our beta is 4 times the official one.
+    assert preset["beta"] == pytest.approx(4 * settings["beta"])
     assert preset["base_filters"] == 64  # the official DCGAN 64's fixed nf
 
 
