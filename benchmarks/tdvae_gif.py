@@ -4,12 +4,20 @@ jump schedule of the frames TD-VAE predicts at those times without decoding the 
 between.
 
     python benchmarks/tdvae_gif.py runs/tdvae docs/tdvae_jumps.gif [--num 4] [--seed 0]
+        [--score 256] [--classifier PATH]
 
 The context is the run's `context` frames of MMNIST-synthetic test clips (MNIST test
 digits; one digit per clip for a run on `moving_mnist_1`). The schedules: one frame at a
 time, and `max_jump` frames at a time, up to the same final time. It prints the MSE per
 frame (pixels in [0, 1], summed over the frame) of each schedule at the times they share,
 against the real frames and against repeating the last context frame.
+
+With `--score N` (one-digit runs) it also says how often the predictions keep the digit
+given: on N test clips, a small MNIST classifier (`vidgen_tf.metrics.digits`, trained once
+and cached at `--classifier`) reads the digit in each predicted frame, cropped around its
+centre of mass as MNIST frames digits, and the script prints the share read as the clip's
+digit at each landing time, beside the share for the real frames at those times (how well
+the crop and classifier read real digits).
 """
 
 from __future__ import annotations
@@ -39,6 +47,45 @@ def frame_mse(predicted: np.ndarray, target: np.ndarray) -> float:
     return float(np.square(error).sum(axis=(-3, -2, -1)).mean())
 
 
+def kept_share(read: np.ndarray, labels: np.ndarray) -> list[float]:
+    """Per landing time, the share of clips whose frame was read as the clip's digit:
+    `read` int `(clips, times)`, `labels` int `(clips,)`."""
+    return [float(v) for v in (np.asarray(read) == np.asarray(labels)[:, None]).mean(axis=0)]
+
+
+def score_digits(model, plans: dict, num: int, seed: int, classifier_path: Path) -> None:
+    """Print how often each schedule's predictions keep the clip's digit (see the module
+    docstring), for `num` one-digit test clips."""
+    from vidgen_tf.data.pixels import float_to_uint8, uint8_to_float
+    from vidgen_tf.metrics.digits import classify_digits, load_digit_classifier
+    from vidgen_tf.metrics.prediction import mmnist_test_source
+
+    classifier = load_digit_classifier(classifier_path)
+    source = mmnist_test_source(model.context, model.horizon, num, num_digits=1)
+    clips = [source.clip(i) for i in range(num)]
+    video = np.stack([c["video"][..., :1] for c in clips])
+    labels = np.array([c["label"] for c in clips])
+    context, future = video[:, :model.context], video[:, model.context:]
+
+    def read(frames):  # (clips, times, h, w, 1) uint8 -> (clips, times)
+        return classify_digits(classifier, frames.reshape(-1, *frames.shape[2:])).reshape(
+            frames.shape[:2])
+
+    last = kept_share(read(context[:, -1:]), labels)[0]
+    print(f"digit kept, {num} test clips (share read as the clip's digit; the last given "
+          f"frame: {last:.3f})")
+    for name, jumps in plans.items():
+        landed = [t - 1 for t in jump_times(jumps)]
+        predicted = float_to_uint8(model.jumpy_rollout(uint8_to_float(context), jumps,
+                                                       seed=seed))
+        kept, real = kept_share(read(predicted), labels), kept_share(read(future[:, landed]),
+                                                                     labels)
+        print(f"  {name}: mean {np.mean(kept):.3f} (real frames {np.mean(real):.3f})")
+        print("    frames ahead: " + " ".join(f"{t + 1:>5d}" for t in landed))
+        print("    predicted:    " + " ".join(f"{v:5.3f}" for v in kept))
+        print("    real:         " + " ".join(f"{v:5.3f}" for v in real))
+
+
 def run_digits(run: Path) -> int:
     """Digits per clip of the run's data: 1 for `moving_mnist_1`, else Moving MNIST's 2."""
     import json
@@ -56,7 +103,14 @@ def main() -> int:
     parser.add_argument("--num", type=int, default=4, help="test clips (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     parser.add_argument("--scale", type=int, default=2, help="pixel enlargement (default 2)")
+    parser.add_argument("--score", type=int, default=0, metavar="N",
+                        help="also score digit identity on N test clips (one-digit runs)")
+    parser.add_argument("--classifier", type=Path,
+                        default=Path.home() / ".cache" / "vidgen_tf" / "mnist_digits.keras",
+                        help="the MNIST classifier's .keras file, trained there if missing")
     args = parser.parse_args()
+    if args.score and run_digits(Path(args.run)) != 1:
+        parser.error("--score reads one digit per frame: it needs a run on moving_mnist_1")
 
     from vidgen_tf.cli.tf_quiet import import_tensorflow
 
@@ -96,6 +150,8 @@ def main() -> int:
     print(f"wrote {args.out}: {args.num} clips; columns: real, {', '.join(plans)}")
     for name, value in scores.items():
         print(f"  MSE per frame, {name}: {value:.2f}")
+    if args.score:
+        score_digits(model, plans, args.score, args.seed, args.classifier)
     return 0
 
 

@@ -49,20 +49,27 @@ RUNTIME_CONDITIONS = {
 }
 
 
+# Model options that change the exported graphs, each checked as a case of its own.
+VARIANTS = {"tdvae": {"content": {"content": True}}}
+
+
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """One family, unconditional (condition None) or trained on one of its conditions."""
+    """One family, unconditional (condition None) or trained on one of its conditions, at
+    its tiny preset or with one of its `VARIANTS`."""
 
     family: str
     condition: str | None = None
+    variant: str | None = None
 
     @property
     def name(self) -> str:
-        return self.family + (f"_{self.condition}" if self.condition else "")
+        return "_".join(part for part in (self.family, self.condition, self.variant) if part)
 
 
 CASES = [case for name, family in FAMILIES.items()
-         for case in [Case(name), *(Case(name, c) for c in family.conditions)]]
+         for case in [Case(name), *(Case(name, c) for c in family.conditions),
+                      *(Case(name, variant=v) for v in VARIANTS.get(name, {}))]]
 
 
 def build_trainer(case: Case):
@@ -70,6 +77,8 @@ def build_trainer(case: Case):
     family = FAMILIES[case.family]
     preset = family.preset_table().get("tiny", FALLBACK_TINY)
     kwargs = model_kwargs(preset)
+    if case.variant:
+        kwargs.update(VARIANTS[case.family][case.variant])
     if case.condition:
         kwargs.update(conditions=(case.condition,), **CONDITION_KWARGS[case.condition])
     return family.trainer_class()(**kwargs), preset

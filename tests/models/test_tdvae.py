@@ -174,6 +174,68 @@ def test_the_pairs_drawn_lie_in_the_clip_and_cover_every_jump(tdvae):
     assert seen == every
 
 
+# --------------------------------------------------------------------------- content
+
+
+@pytest.fixture(scope="module")
+def content_tdvae() -> TDVAE:
+    keras.utils.set_random_seed(1)
+    model = tiny_tdvae(content=True, pairs_per_clip=2)
+    model.compile()
+    model.build()
+    return model
+
+
+def test_a_content_decoder_takes_the_encoding_of_the_source_frame(content_tdvae):
+    net = content_tdvae.predictor
+    video = clips(2, seed=11)
+    t1 = np.array([[2, 3], [1, 2]], np.int32)
+    jump = np.array([[1, 2], [2, 1]], np.int32)
+    noise = np.zeros((2, 2, net.z_dim), np.float32)  # z2 is P_B's mean at t2
+
+    def predicted(source):
+        return np.asarray(content_tdvae.losses_of(video, t1, jump, noise, noise,
+                                                  training=False, source=source)["predicted"])
+
+    source = np.array([[0, 3], [1, 0]], np.int32)
+    rows = np.arange(2)[:, None]
+    z2 = np.asarray(net.p_belief(np.asarray(net.beliefs(video))[rows, t1 + jump].reshape(
+        4, -1))[0])
+    frames = video[rows, source].reshape(4, SIZE, SIZE, 1)
+    h = np.asarray(net.encoder({"frame": frames})["h"])
+    expected = np.asarray(net.decoder({"z": z2, "h": h})["frame"]).reshape(2, 2, SIZE, SIZE, 1)
+    np.testing.assert_allclose(predicted(source), expected, atol=1e-5)
+    assert np.max(np.abs(predicted(np.zeros_like(source)) - expected)) > 1e-4
+    with pytest.raises(ValueError, match="needs `source`"):
+        content_tdvae.losses_of(video, t1, jump, noise, noise, training=False)
+
+
+def test_the_content_frames_drawn_lie_at_or_before_t1_and_cover_them(content_tdvae):
+    seen = set()
+    for step in range(40):
+        t1, _ = content_tdvae.draw_pairs(8, step)
+        source = np.asarray(content_tdvae.draw_sources(t1, step))
+        t1 = np.asarray(t1)
+        assert source.shape == t1.shape and source.min() >= 0 and (source <= t1).all()
+        seen.update(zip(t1.ravel().tolist(), source.ravel().tolist(), strict=True))
+    frames = content_tdvae.frames
+    assert seen == {(t, s) for t in range(frames - 1) for s in range(t + 1)}
+
+
+def test_a_content_rollout_decodes_with_the_last_context_frame(content_tdvae):
+    net = content_tdvae.predictor
+    context = clips(3, seed=12)[:, :CONTEXT]
+    expected = content_tdvae.jumpy_rollout(context, [1] * 3, seed=4)
+    np.testing.assert_allclose(content_tdvae.predict(context, horizon=3, seed=4), expected,
+                               atol=1e-5)
+    # `predict` runs the export's sampler, which passes the decoder the encoder's "h" of the
+    # last context frame as a skip; `jumpy_rollout` passes it directly.
+    spec = content_tdvae.export_spec()
+    assert spec.sampler["params"]["skips"] == ["h"]
+    assert spec.graphs["decoder"].inputs == ["h_pred", "h"]
+    assert net.get_config()["content"] is True
+
+
 # --------------------------------------------------------------------------- training
 
 

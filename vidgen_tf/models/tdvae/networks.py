@@ -90,21 +90,28 @@ class TDVAEDecoder(keras.Model):
     Args:
         size, channels, base_filters: as `TDVAEEncoder`'s (its mirror).
         z_dim: int, default 8. Width of the latent state.
+        content: int >= 0, default 0. Width of a content encoding "h" the decoder takes
+            beside z (an observed frame's `TDVAEEncoder` output), concatenated to z before
+            the first layer; 0 for none, the paper's P_D(x | z).
 
-    `call({"z": (batch, z_dim)})` returns "logits" and "frame" `(batch, size, size,
-    channels)`, float32: the logits of p = P(pixel on), the Bernoulli of (x + 1) / 2, and its
-    mean in [-1, 1] units, frame = 2 p - 1 = tanh(logits / 2). The input may also be named
-    "h_pred", the name the `latent_rollout` sampler gives the decoder's input.
+    `call({"z": (batch, z_dim)})` (and "h" `(batch, content)` when `content` > 0) returns
+    "logits" and "frame" `(batch, size, size, channels)`, float32: the logits of p =
+    P(pixel on), the Bernoulli of (x + 1) / 2, and its mean in [-1, 1] units,
+    frame = 2 p - 1 = tanh(logits / 2). The input may also be named "h_pred", the name the
+    `latent_rollout` sampler gives the decoder's input.
     """
 
     def __init__(self, size: int = 32, channels: int = 1, base_filters: int = 16,
-                 z_dim: int = 8, **kwargs):
+                 z_dim: int = 8, content: int = 0, **kwargs):
         super().__init__(**kwargs)
         check_positive("TDVAEDecoder", channels=channels, base_filters=base_filters,
                        z_dim=z_dim)
+        if isinstance(content, bool) or not isinstance(content, int) or content < 0:
+            raise ValueError(f"content must be an integer >= 0 for TDVAEDecoder; received "
+                             f"content={content!r}")
         self.levels = levels_of(size, "TDVAEDecoder")
         self.size, self.channels = size, channels
-        self.base_filters, self.z_dim = base_filters, z_dim
+        self.base_filters, self.z_dim, self.content = base_filters, z_dim, content
         self.top = base_filters * 2**(self.levels - 1)
         self.from_z = layers.Dense(4 * 4 * self.top)
         self.convs = [layers.Conv2DTranspose(base_filters * 2**(i - 1), 4, strides=2,
@@ -114,11 +121,14 @@ class TDVAEDecoder(keras.Model):
                                                 dtype="float32")
 
     def build(self, input_shape=None):
-        self.call({"z": ops.zeros((1, self.z_dim))})
+        self.call({"z": ops.zeros((1, self.z_dim)), "h": ops.zeros((1, self.content))})
         self.built = True
 
     def call(self, inputs, training=False):
         z = inputs.get("z", inputs.get("h_pred")) if isinstance(inputs, dict) else inputs
+        if self.content:
+            z = ops.concatenate([ops.cast(z, "float32"), ops.cast(inputs["h"], "float32")],
+                                axis=-1)
         x = ops.reshape(ops.relu(self.from_z(z)), (-1, 4, 4, self.top))
         for conv in self.convs:
             x = ops.leaky_relu(conv(x), LEAK)
@@ -127,7 +137,7 @@ class TDVAEDecoder(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size, "channels": self.channels,
-                "base_filters": self.base_filters, "z_dim": self.z_dim}
+                "base_filters": self.base_filters, "z_dim": self.z_dim, "content": self.content}
 
 
 class DBlock(layers.Layer):
@@ -168,7 +178,10 @@ class TDVAENetwork(keras.Model):
       concatenation; `transition`, P_T(z_t2 | z_t1, dt) on [z_t1, one-hot of dt - 1], whose
       mean is z_t1 plus the block's: D-blocks of `block_size` units to diagonal Gaussians of
       `z_dim`;
-    - `decoder` (`TDVAEDecoder`), P_D(x_t | z_t).
+    - `decoder` (`TDVAEDecoder`), P_D(x_t | z_t), or with `content`, P_D(x_t | z_t, h_s):
+      the decoder also takes the encoding h_s of an observed frame s before t, so the
+      latent need not carry what the frames already show (a digit's shape) and can spend
+      itself on what changes (its place). The paper's decoder has no such input.
 
     `call` is one step of the jumpy rollout with jumps of one frame, the export's "step"
     graph for the runtime's `latent_rollout` sampler: all its randomness and state are inputs.
@@ -188,6 +201,7 @@ class TDVAENetwork(keras.Model):
         z_dim: int, default 8. Width of the latent state.
         block_size: int, default 50. Hidden units of each D-block.
         max_jump: int, default 4. The longest jump dt the transition knows.
+        content: bool, default False. Whether the decoder takes a content encoding (above).
 
     Example:
         >>> net = TDVAENetwork(size=16, base_filters=4, hidden=8, belief_size=8, z_dim=2,
@@ -198,7 +212,7 @@ class TDVAENetwork(keras.Model):
 
     def __init__(self, size: int = 32, channels: int = 1, base_filters: int = 16,
                  hidden: int = 128, belief_size: int = 50, z_dim: int = 8,
-                 block_size: int = 50, max_jump: int = 4, **kwargs):
+                 block_size: int = 50, max_jump: int = 4, content: bool = False, **kwargs):
         super().__init__(**kwargs)
         check_positive("TDVAENetwork", hidden=hidden, belief_size=belief_size, z_dim=z_dim,
                        block_size=block_size, max_jump=max_jump)
@@ -208,7 +222,7 @@ class TDVAENetwork(keras.Model):
         # Config
         self.size, self.channels, self.base_filters = size, channels, base_filters
         self.hidden, self.belief_size, self.z_dim = hidden, belief_size, z_dim
-        self.block_size, self.max_jump = block_size, max_jump
+        self.block_size, self.max_jump, self.content = block_size, max_jump, bool(content)
         # Layers
         self.encoder = TDVAEEncoder(size, channels, base_filters, hidden)
         self.belief = layers.LSTM(belief_size, return_sequences=True)
@@ -216,7 +230,8 @@ class TDVAENetwork(keras.Model):
         self.belief_to_z = DBlock(block_size, z_dim)
         self.smoothing = DBlock(block_size, z_dim)
         self.transition = DBlock(block_size, z_dim)
-        self.decoder = TDVAEDecoder(size, channels, base_filters, z_dim)
+        self.decoder = TDVAEDecoder(size, channels, base_filters, z_dim,
+                                    content=hidden if content else 0)
 
     def state_spec(self) -> dict[str, tuple[int]]:
         return {"belief_h": (self.belief_size,), "belief_c": (self.belief_size,),
@@ -238,16 +253,31 @@ class TDVAENetwork(keras.Model):
 
     # ------------------------------------------------------------------ the distributions
 
-    def beliefs(self, video, training=False):
-        """b_t for every frame of `video` `(batch, frames, size, size, channels)`:
-        float32 `(batch, frames, belief_size)`, the belief after frames 0..t: the LSTM's
-        output plus a linear map of frame t's encoding (`belief_of`)."""
+    def encode(self, video, training=False):
+        """Every frame's encoding: float32 `(batch, frames, hidden)` for `video` `(batch,
+        frames, size, size, channels)`."""
         video = ops.cast(video, self.compute_dtype)
         batch, frames = ops.shape(video)[0], video.shape[1]
         encoded = self.encoder({"frame": ops.reshape(video, (-1, *video.shape[2:]))},
                                training=training)["h"]
-        encoded = ops.reshape(encoded, (batch, frames, self.hidden))
+        return ops.reshape(encoded, (batch, frames, self.hidden))
+
+    def beliefs(self, video, training=False, encoded=None):
+        """b_t for every frame of `video` `(batch, frames, size, size, channels)`:
+        float32 `(batch, frames, belief_size)`, the belief after frames 0..t: the LSTM's
+        output plus a linear map of frame t's encoding (`belief_of`). `encoded`, when given,
+        is `encode(video)`, not computed again."""
+        if encoded is None:
+            encoded = self.encode(video, training=training)
         return self.belief_of(self.belief(encoded, training=training), encoded)
+
+    def decode(self, z, content=None, training=False) -> dict:
+        """P_D's "logits" and mean "frame" for latents `z` `(batch, z_dim)`, with the content
+        encodings `content` `(batch, hidden)` when the network has `content` (else ignored)."""
+        inputs = {"z": z}
+        if self.content:
+            inputs["h"] = content
+        return self.decoder(inputs, training=training)
 
     def belief_of(self, lstm_output, encoded):
         """b_t from the LSTM's output after frame t and frame t's encoding: their sum, after
@@ -315,4 +345,5 @@ class TDVAENetwork(keras.Model):
         return {**super().get_config(), "size": self.size, "channels": self.channels,
                 "base_filters": self.base_filters, "hidden": self.hidden,
                 "belief_size": self.belief_size, "z_dim": self.z_dim,
-                "block_size": self.block_size, "max_jump": self.max_jump}
+                "block_size": self.block_size, "max_jump": self.max_jump,
+                "content": self.content}

@@ -81,6 +81,12 @@ class TDVAE(PredictionTrainer):
             cost only decoder passes, the encoder and belief run once per clip.
         beta: float >= 0, default 1. Final weight of the two KL terms.
         kl_warmup_steps: int >= 0, default 0. Steps of the linear warm-up of that weight.
+        content: bool, default False. Whether the decoder also takes the encoding of an
+            observed frame (`TDVAENetwork`'s `content`): the frame s at or before t1, s drawn
+            uniformly from 0..t1 with each pair, so the decoder meets contents 1..T - 1
+            frames old and must take the place from z. A rollout gives it the last context
+            frame. The bound is then on x_t2 given z2 and frames up to t1, still a bound on
+            the frame given the past.
         learning_rate: float > 0, default 5e-4. Adam's rate.
         seed, decay_steps: as `PredictionTrainer`'s.
 
@@ -99,14 +105,16 @@ class TDVAE(PredictionTrainer):
                  horizon: int = 15, size: int = 32, channels: int = 1, base_filters: int = 16,
                  hidden: int = 128, belief_size: int = 50, z_dim: int = 8,
                  block_size: int = 50, max_jump: int = 4, pairs_per_clip: int = 1,
-                 beta: float = 1.0, kl_warmup_steps: int = 0, learning_rate: float = 5e-4,
-                 seed: int = 0, decay_steps: int | None = None, **kwargs):
+                 beta: float = 1.0, kl_warmup_steps: int = 0, content: bool = False,
+                 learning_rate: float = 5e-4, seed: int = 0, decay_steps: int | None = None,
+                 **kwargs):
         if isinstance(predictor, dict):
             predictor = keras.saving.deserialize_keras_object(predictor)
         check_positive("TDVAE", max_jump=max_jump, pairs_per_clip=pairs_per_clip)
         predictor = predictor or TDVAENetwork(
             size=size, channels=channels, base_filters=base_filters, hidden=hidden,
-            belief_size=belief_size, z_dim=z_dim, block_size=block_size, max_jump=max_jump)
+            belief_size=belief_size, z_dim=z_dim, block_size=block_size, max_jump=max_jump,
+            content=content)
         super().__init__(predictor, context=context, horizon=horizon,
                          learning_rate=learning_rate, seed=seed, decay_steps=decay_steps,
                          **kwargs)
@@ -143,15 +151,26 @@ class TDVAE(PredictionTrainer):
         t1 = ops.minimum(ops.cast(draws[1] * ops.cast(room, "float32"), "int32"), room - 1)
         return t1, jump
 
-    def losses_of(self, video, t1, jump, noise_z2, noise_z1, step=0, training=True) -> dict:
+    def draw_sources(self, t1, step):
+        """s, int32 like `t1`: the frame whose encoding the decoder takes as content, uniform
+        in 0..t1, from a stateless draw keyed by `step` (only for a network with content)."""
+        draw = tf.random.stateless_uniform(ops.shape(t1), self.keyed_seed("content", step))
+        choices = ops.cast(t1, "float32") + 1.0
+        return ops.minimum(ops.cast(draw * choices, "int32"), ops.cast(t1, "int32"))
+
+    def losses_of(self, video, t1, jump, noise_z2, noise_z1, step=0, training=True,
+                  source=None) -> dict:
         """The step's terms for clips `video` `(batch, T, size, size, channels)`, pairs `t1`
         and `jump` int `(batch, pairs)` and standard normal `noise_z2`, `noise_z1`
-        `(batch, pairs, z_dim)`: "tdvae_loss" (minimised), "neg_elbo", "nll", "kl",
-        "transition_kl", "reconstruction_loss" (see the class docstring), float32 scalars,
-        and "predicted", the decoded mean of x_t2 `(batch, pairs, size, size, channels)`."""
+        `(batch, pairs, z_dim)`, and for a network with content the frames `source` int
+        `(batch, pairs)` whose encodings it takes: "tdvae_loss" (minimised), "neg_elbo",
+        "nll", "kl", "transition_kl", "reconstruction_loss" (see the class docstring),
+        float32 scalars, and "predicted", the decoded mean of x_t2 `(batch, pairs, size,
+        size, channels)`."""
         video = ops.cast(video, "float32")
         batch, pairs = ops.shape(video)[0], ops.shape(t1)[1]
-        terms = self.pair_terms(video, t1, jump, noise_z2, noise_z1, training=training)
+        terms = self.pair_terms(video, t1, jump, noise_z2, noise_z1, training=training,
+                                source=source)
         nll, kl, transition_kl = terms["nll"], terms["kl"], terms["transition_kl"]
         weight = kl_weight(step, self.beta, self.kl_warmup_steps)
         values = math.prod(video.shape[2:])
@@ -162,7 +181,8 @@ class TDVAE(PredictionTrainer):
                 "reconstruction_loss": ops.mean(ops.square(frame - terms["x2"])),
                 "predicted": ops.reshape(frame, (batch, pairs, *video.shape[2:]))}
 
-    def pair_terms(self, video, t1, jump, noise_z2, noise_z1, training=False) -> dict:
+    def pair_terms(self, video, t1, jump, noise_z2, noise_z1, training=False,
+                   source=None) -> dict:
         """The bound's terms per pair, flattened to `(batch * pairs,)`: "nll", "kl" and
         "transition_kl" (see the class docstring), with "x2", the frames x_t2, and "frame",
         the decoded mean of each, `(batch * pairs, size, size, channels)`. Arguments as
@@ -172,7 +192,16 @@ class TDVAE(PredictionTrainer):
         batch, pairs = ops.shape(video)[0], ops.shape(t1)[1]
         t1, jump = ops.cast(t1, "int32"), ops.cast(jump, "int32")
         t2 = t1 + jump
-        beliefs = net.beliefs(video, training=training)
+        encoded = net.encode(video, training=training)
+        beliefs = net.beliefs(video, training=training, encoded=encoded)
+        content = None
+        if net.content:
+            if source is None:
+                raise ValueError("a TDVAE with content needs `source`, the frames whose "
+                                 "encodings the decoder takes")
+            content = ops.take_along_axis(encoded, ops.cast(source, "int32")[..., None],
+                                          axis=1)
+            content = ops.reshape(content, (-1, net.hidden))
         flat = (-1, net.belief_size)
         b1 = ops.reshape(ops.take_along_axis(beliefs, t1[..., None], axis=1), flat)
         b2 = ops.reshape(ops.take_along_axis(beliefs, t2[..., None], axis=1), flat)
@@ -189,7 +218,7 @@ class TDVAE(PredictionTrainer):
         # The terms of the bound: what the belief at t1 knew, the jump, the frame at t2.
         mean_b1, logvar_b1 = net.p_belief(b1)
         mean_t2, logvar_t2 = net.p_transition(z1, ops.reshape(jump, (-1,)))
-        decoded = net.decoder({"z": z2}, training=training)
+        decoded = net.decode(z2, content, training=training)
         return {"kl": ops.sum(gaussian_kl(mean_q1, logvar_q1, mean_b1, logvar_b1), axis=-1),
                 "transition_kl": ops.sum(gaussian_log_density(z2, mean_b2, logvar_b2)
                                          - gaussian_log_density(z2, mean_t2, logvar_t2),
@@ -205,12 +234,13 @@ class TDVAE(PredictionTrainer):
         step = self.predictor_optimizer.iterations
         batch = ops.shape(video)[0]
         t1, jump = self.draw_pairs(batch, step)
+        source = self.draw_sources(t1, step) if self.predictor.content else None
         shape = (batch, self.pairs_per_clip, self.predictor.z_dim)
         noise_z2 = tf.random.stateless_normal(shape, self.keyed_seed("belief_z2", step))
         noise_z1 = tf.random.stateless_normal(shape, self.keyed_seed("smoothing_z1", step))
         with tf.GradientTape() as tape:
             # One sampled pair (t1, t2) per clip: the TD-VAE bound on x_t2.
-            terms = self.losses_of(video, t1, jump, noise_z2, noise_z1, step)
+            terms = self.losses_of(video, t1, jump, noise_z2, noise_z1, step, source=source)
             scaled = self.for_gradients(terms["tdvae_loss"], self.predictor_optimizer)
         self.apply_gradients(tape, scaled, self.predictor, self.predictor_optimizer)
         terms.pop("predicted")
@@ -227,7 +257,8 @@ class TDVAE(PredictionTrainer):
         jump = np.tile(np.arange(1, self.max_jump + 1, dtype=np.int32), (batch, 1))
         t1 = rng.integers(0, self.frames - jump).astype(np.int32)
         noise = rng.standard_normal((2, batch, self.max_jump, z_dim)).astype(np.float32)
-        terms = self.pair_terms(video, t1, jump, noise[0], noise[1])
+        source = rng.integers(0, t1 + 1).astype(np.int32) if self.predictor.content else None
+        terms = self.pair_terms(video, t1, jump, noise[0], noise[1], source=source)
         nll = np.asarray(terms["nll"], np.float64).reshape(batch, -1)
         kl = np.asarray(terms["kl"] + terms["transition_kl"], np.float64).reshape(batch, -1)
         return {"neg_elbo": float((nll + kl).mean()), "nll": float(nll.mean()),
@@ -265,14 +296,15 @@ class TDVAE(PredictionTrainer):
         net = self.predictor
         noise = sample_noise({"noise": self.export_spec().inputs["noise"]}, len(context), seed,
                              frames=len(jumps))["noise"]
-        belief = net.beliefs(context)[:, -1]
+        encoded = net.encode(context)
+        belief = net.beliefs(context, encoded=encoded)[:, -1]
         mean, logvar = net.p_belief(belief)
         z = reparameterize(mean, logvar, noise[:, 0, :net.z_dim])
         frames = []
         for k, jump in enumerate(jumps):
             mean, logvar = net.p_transition(z, jump)
             z = reparameterize(mean, logvar, noise[:, k, net.z_dim:])
-            frames.append(np.asarray(net.decoder({"z": z})["frame"], np.float32))
+            frames.append(np.asarray(net.decode(z, encoded[:, -1])["frame"], np.float32))
         return np.stack(frames, axis=1)
 
     def checked_context(self, context) -> np.ndarray:
@@ -316,9 +348,12 @@ class TDVAE(PredictionTrainer):
             output_keys={f"next_{n}": n for n in states})
         encoder_graph = GraphSpec(net.encoder, ["frame"], {"h": ["batch", net.hidden]},
                                   input_specs={"frame": {"shape": frame, "dtype": "float32"}})
+        skips = ["h"] if net.content else []
         decoder_graph = GraphSpec(
-            net.decoder, ["h_pred"], {"frame": ["batch", *frame]},
-            input_specs={"h_pred": {"shape": [net.z_dim], "dtype": "float32"}})
+            net.decoder, ["h_pred", *skips], {"frame": ["batch", *frame]},
+            input_specs={"h_pred": {"shape": [net.z_dim], "dtype": "float32"},
+                         **{name: {"shape": [net.hidden], "dtype": "float32"}
+                            for name in skips}})
         dims = {"frames": {"default": self.horizon, "min": 1,
                            "max": MAX_FRAMES_FACTOR * self.horizon}}
         return ExportSpec(inputs=inputs, dims=dims,
@@ -327,7 +362,7 @@ class TDVAE(PredictionTrainer):
                           sampler={"name": "latent_rollout",
                                    "params": {"context": self.context, "horizon": self.horizon,
                                               "states": states, "z_dim": noise_width,
-                                              "skips": [], "graph": "decoder",
+                                              "skips": skips, "graph": "decoder",
                                               "output": "frame"}})
 
     def predict(self, context: np.ndarray, horizon: int | None = None, batch_size: int = 16,
@@ -357,5 +392,6 @@ class TDVAE(PredictionTrainer):
                       channels=net.channels, base_filters=net.base_filters, hidden=net.hidden,
                       belief_size=net.belief_size, z_dim=net.z_dim, block_size=net.block_size,
                       max_jump=self.max_jump, pairs_per_clip=self.pairs_per_clip,
+                      content=net.content,
                       beta=self.beta, kl_warmup_steps=self.kl_warmup_steps)
         return config
