@@ -47,17 +47,39 @@ def frame_mse(predicted: np.ndarray, target: np.ndarray) -> float:
     return float(np.square(error).sum(axis=(-3, -2, -1)).mean())
 
 
+# A frame "looks like a digit" when the classifier gives one digit at least this probability.
+CONFIDENT = 0.9
+
+
 def kept_share(read: np.ndarray, labels: np.ndarray) -> list[float]:
     """Per landing time, the share of clips whose frame was read as the clip's digit:
     `read` int `(clips, times)`, `labels` int `(clips,)`."""
     return [float(v) for v in (np.asarray(read) == np.asarray(labels)[:, None]).mean(axis=0)]
 
 
+def confident_share(probabilities: np.ndarray) -> float:
+    """The share of frames whose most likely digit has probability >= `CONFIDENT`:
+    `probabilities` `(..., 10)`."""
+    return float((np.asarray(probabilities).max(axis=-1) >= CONFIDENT).mean())
+
+
+def centre_error(predicted: np.ndarray, real: np.ndarray) -> np.ndarray:
+    """The distance in pixels between the centres of mass (`centres_of_mass`) of predicted
+    and real uint8 frames `(clips, times, height, width, channels)`: `(clips, times)`."""
+    from vidgen_tf.metrics.digits import centres_of_mass
+
+    def centres(frames):
+        return centres_of_mass(frames[..., 0].reshape(-1, *frames.shape[2:4])).reshape(
+            *frames.shape[:2], 2)
+
+    return np.linalg.norm(centres(np.asarray(predicted)) - centres(np.asarray(real)), axis=-1)
+
+
 def score_digits(model, plans: dict, num: int, seed: int, classifier_path: Path) -> None:
     """Print how often each schedule's predictions keep the clip's digit (see the module
     docstring), for `num` one-digit test clips."""
     from vidgen_tf.data.pixels import float_to_uint8, uint8_to_float
-    from vidgen_tf.metrics.digits import classify_digits, load_digit_classifier
+    from vidgen_tf.metrics.digits import digit_probabilities, load_digit_classifier
     from vidgen_tf.metrics.prediction import mmnist_test_source
 
     classifier = load_digit_classifier(classifier_path)
@@ -67,23 +89,30 @@ def score_digits(model, plans: dict, num: int, seed: int, classifier_path: Path)
     labels = np.array([c["label"] for c in clips])
     context, future = video[:, :model.context], video[:, model.context:]
 
-    def read(frames):  # (clips, times, h, w, 1) uint8 -> (clips, times)
-        return classify_digits(classifier, frames.reshape(-1, *frames.shape[2:])).reshape(
-            frames.shape[:2])
+    def read(frames):  # (clips, times, h, w, 1) uint8 -> (clips, times, 10)
+        return digit_probabilities(classifier, frames.reshape(-1, *frames.shape[2:])).reshape(
+            *frames.shape[:2], 10)
 
-    last = kept_share(read(context[:, -1:]), labels)[0]
+    last = kept_share(read(context[:, -1:]).argmax(-1), labels)[0]
     print(f"digit kept, {num} test clips (share read as the clip's digit; the last given "
-          f"frame: {last:.3f})")
+          f"frame: {last:.3f}); looks like a digit (share read with probability >= "
+          f"{CONFIDENT})")
     for name, jumps in plans.items():
         landed = [t - 1 for t in jump_times(jumps)]
         predicted = float_to_uint8(model.jumpy_rollout(uint8_to_float(context), jumps,
                                                        seed=seed))
-        kept, real = kept_share(read(predicted), labels), kept_share(read(future[:, landed]),
-                                                                     labels)
-        print(f"  {name}: mean {np.mean(kept):.3f} (real frames {np.mean(real):.3f})")
+        guessed, truth = read(predicted), read(future[:, landed])
+        kept, real = kept_share(guessed.argmax(-1), labels), kept_share(truth.argmax(-1), labels)
+        place = centre_error(predicted, future[:, landed])
+        still = centre_error(np.repeat(context[:, -1:], len(landed), axis=1), future[:, landed])
+        print(f"  {name}: kept {np.mean(kept):.3f} (real frames {np.mean(real):.3f}); looks "
+              f"like a digit {confident_share(guessed):.3f} (real frames "
+              f"{confident_share(truth):.3f}); centre off by {place.mean():.2f} pixels")
         print("    frames ahead: " + " ".join(f"{t + 1:>5d}" for t in landed))
         print("    predicted:    " + " ".join(f"{v:5.3f}" for v in kept))
         print("    real:         " + " ".join(f"{v:5.3f}" for v in real))
+        print("    centre off:   " + " ".join(f"{v:5.2f}" for v in place.mean(axis=0)))
+        print("    copying last: " + " ".join(f"{v:5.2f}" for v in still.mean(axis=0)))
 
 
 def run_digits(run: Path) -> int:

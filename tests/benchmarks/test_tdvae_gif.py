@@ -20,3 +20,21 @@ def test_the_kept_share_counts_frames_read_as_the_clips_digit_per_time():
     gif = load_benchmark("tdvae_gif")
     read = np.array([[3, 3, 8], [5, 6, 5]])  # two clips, three landing times
     assert gif.kept_share(read, np.array([3, 5])) == [1.0, 0.5, 0.5]
+
+
+def test_a_frame_looks_like_a_digit_when_one_class_is_confident():
+    gif = load_benchmark("tdvae_gif")
+    sure, torn = np.full(10, 0.01), np.full(10, 0.1)
+    sure[4] = 0.91
+    assert gif.confident_share(np.stack([sure, torn, sure, sure])) == 0.75
+
+
+def test_the_centre_error_is_per_clip_and_time():
+    gif = load_benchmark("tdvae_gif")
+    real = np.zeros((2, 3, 32, 32, 1), np.uint8)
+    predicted = real.copy()
+    for clip in range(2):
+        for t in range(3):
+            real[clip, t, 10, 5 + t] = 255
+            predicted[clip, t, 10 + 3 * clip, 9 + t] = 255  # 4 columns right, 3 rows per clip
+    np.testing.assert_allclose(gif.centre_error(predicted, real), [[4.0] * 3, [5.0] * 3])

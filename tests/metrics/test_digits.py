@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from vidgen_tf.data.mnist import load_mnist
-from vidgen_tf.metrics.digits import classify_digits, digit_crops, train_digit_classifier
+from vidgen_tf.metrics.digits import (
+    centres_of_mass,
+    classify_digits,
+    digit_crops,
+    train_digit_classifier,
+)
 
 
 def square_pattern() -> np.ndarray:
@@ -28,6 +33,14 @@ def test_the_crop_recovers_a_pattern_wherever_it_was_placed():
     assert crops.shape == (3, 28, 28)
     for crop in crops:
         np.testing.assert_array_equal(crop, pattern)
+
+
+def test_a_faint_haze_over_the_canvas_does_not_move_the_crop():
+    pattern = square_pattern()
+    frame = np.full((1, 64, 64), 40, np.uint8)  # a predicted frame's haze, under FLOOR
+    frame[0, 3:31, 33:61] = np.maximum(pattern, 40)
+    np.testing.assert_array_equal(digit_crops(frame)[0], np.maximum(pattern, 40))
+    np.testing.assert_allclose(centres_of_mass(frame), [[17.0, 47.0]])
 
 
 def test_the_crop_stays_inside_the_canvas_and_centres_a_blank_frame():

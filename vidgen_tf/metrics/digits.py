@@ -16,10 +16,37 @@ logger = logging.getLogger(__name__)
 
 # MNIST centres each digit's centre of mass in its 28x28 field.
 HALF = DIGIT_SIZE // 2
+# Values at or below this (of 255) weigh nothing in a centre of mass: a predicted frame's
+# faint haze over the whole canvas would otherwise pull its centre towards the middle.
+FLOOR = 64
+
+
+def centres_of_mass(frames: np.ndarray, floor: float = FLOOR) -> np.ndarray:
+    """Each frame's centre of mass (row, column), in pixels from the top-left pixel's centre,
+    each pixel weighted by how far its value exceeds `floor`: float64 `(num, 2)` for
+    `(num, height, width)` uint8-valued frames. A frame with nothing above `floor` gives the
+    canvas' centre.
+
+    Example:
+        >>> frame = np.full((1, 4, 4), 30.0)  # a haze under the floor weighs nothing
+        >>> frame[0, 1, 2], frame[0, 3, 2] = 65, 67
+        >>> centres_of_mass(frame).tolist()
+        [[2.5, 2.0]]
+    """
+    weights = np.maximum(np.asarray(frames, np.float64) - floor, 0.0)
+    _, height, width = weights.shape
+    mass = weights.sum(axis=(1, 2))
+    safe = np.where(mass > 0, mass, 1.0)
+    rows = np.where(mass > 0, (weights.sum(axis=2) * np.arange(height)).sum(axis=1) / safe,
+                    (height - 1) / 2)
+    cols = np.where(mass > 0, (weights.sum(axis=1) * np.arange(width)).sum(axis=1) / safe,
+                    (width - 1) / 2)
+    return np.stack([rows, cols], axis=-1)
 
 
 def digit_crops(frames: np.ndarray) -> np.ndarray:
-    """The 28x28 window around each frame's centre of mass, as MNIST frames a digit.
+    """The 28x28 window around each frame's centre of mass (`centres_of_mass`), as MNIST
+    frames a digit.
 
     Args:
         frames: uint8 `(num, height, width)` or `(num, height, width, channels)` (the first
@@ -42,13 +69,7 @@ def digit_crops(frames: np.ndarray) -> np.ndarray:
         raise ValueError(f"frames must be (num, height, width[, channels]) with height and "
                          f"width >= {DIGIT_SIZE}; received shape {frames.shape}")
     num, height, width = frames.shape
-    weights = frames.astype(np.float64)
-    mass = weights.sum(axis=(1, 2))
-    safe = np.where(mass > 0, mass, 1.0)
-    rows = np.where(mass > 0, (weights.sum(axis=2) * np.arange(height)).sum(axis=1) / safe,
-                    (height - 1) / 2)
-    cols = np.where(mass > 0, (weights.sum(axis=1) * np.arange(width)).sum(axis=1) / safe,
-                    (width - 1) / 2)
+    rows, cols = centres_of_mass(frames).T
     top = np.clip(np.rint(rows).astype(int) - HALF, 0, height - DIGIT_SIZE)
     left = np.clip(np.rint(cols).astype(int) - HALF, 0, width - DIGIT_SIZE)
     return np.stack([frames[i, top[i]:top[i] + DIGIT_SIZE, left[i]:left[i] + DIGIT_SIZE]
@@ -106,9 +127,14 @@ def load_digit_classifier(path: str | os.PathLike, mnist_path=None):
     return keras.saving.load_model(path)
 
 
+def digit_probabilities(model, frames: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """The classifier's probabilities of the ten digits for each one-digit uint8 frame
+    `(num, height, width[, channels])`, read through `digit_crops`: float32 `(num, 10)`."""
+    crops = digit_crops(frames)[..., None].astype(np.float32) / 255.0
+    return np.asarray(model.predict(crops, batch_size=batch_size, verbose=0), np.float32)
+
+
 def classify_digits(model, frames: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """The digit each one-digit uint8 frame `(num, height, width[, channels])` shows: int
-    `(num,)`, the classifier's most likely class for `digit_crops(frames)`."""
-    crops = digit_crops(frames)[..., None].astype(np.float32) / 255.0
-    probabilities = model.predict(crops, batch_size=batch_size, verbose=0)
-    return np.asarray(probabilities).argmax(axis=-1)
+    `(num,)`, the classifier's most likely class."""
+    return digit_probabilities(model, frames, batch_size).argmax(axis=-1)

@@ -24,7 +24,7 @@ TDVAE_PRESETS: dict[str, dict] = {
     # latent. Without it the 1-digit run's jumps kept the place but often not the digit.
     "content_mmnist1": {"context": 5, "horizon": 15, "size": 64, "channels": 1,
                         "base_filters": 16, "hidden": 256, "belief_size": 128, "z_dim": 32,
-                        "block_size": 128, "max_jump": 4, "pairs_per_clip": 4, "beta": 0.25,
+                        "block_size": 128, "max_jump": 4, "pairs_per_clip": 4, "beta": 1.0,
                         "kl_warmup_steps": 1000, "content": True, "learning_rate": 1e-3,
                         "batch_size": 16, "loss": "bernoulli"},
     # For tests and smoke runs.
