@@ -113,7 +113,7 @@ def train_digit_classifier(epochs: int = 2, num: int | None = None, seed: int = 
 
 def load_digit_classifier(path: str | os.PathLike, mnist_path=None):
     """The classifier saved at `path` (a .keras file), trained and saved there first if it is
-    not there yet (about a minute on two cores)."""
+    not there yet (about 25 s on two cores)."""
     import keras
 
     path = Path(path)
