@@ -1,10 +1,13 @@
 """Cut a `vidgen data prepare` folder into every non-overlapping clip-length window, as a new
 prepared folder: a real side for FVD with many more clips than there are videos.
 
-    python benchmarks/footage_windows.py PREPARED OUT [--frames 16] [--variant real|blur|static]
+    python benchmarks/footage_windows.py PREPARED OUT [--frames 16]
+        [--variant real|blur|static|down2|down4]
 
-`blur` blurs each window (Gaussian, sigma 2 pixels per frame) and `static` holds its first
-frame; both are baselines of what an FVD on that footage means (docs/training.md, "The
+`blur` blurs each window (Gaussian, sigma 2 pixels per frame), `static` holds its first
+frame, and `down2`/`down4` shrink every frame 2x or 4x (area average) and enlarge it back
+(bilinear): the footage as a perfect model at a half or a quarter of the size would show it.
+All are baselines of what an FVD on that footage means (docs/training.md, "The
 defaults against the paper on real footage"). Prints how many windows it wrote.
 """
 
@@ -25,6 +28,13 @@ from vidgen_tf.data.tfrecord import _example
 def variant(window: np.ndarray, kind: str) -> np.ndarray:
     if kind == "static":
         return np.repeat(window[:1], len(window), axis=0)
+    if kind.startswith("down"):
+        factor = int(kind[4:])
+        size = window.shape[1]
+        small = tf.image.resize(window.astype(np.float32), (size // factor, size // factor),
+                                method="area")
+        big = tf.image.resize(small, (size, size), method="bilinear").numpy()
+        return np.clip(big + 0.5, 0, 255).astype(np.uint8)
     if kind == "blur":
         blurred = gaussian_filter(window.astype(np.float32), sigma=(0, 2, 2, 0))
         return np.clip(blurred + 0.5, 0, 255).astype(np.uint8)
@@ -36,7 +46,8 @@ def main(argv=None) -> int:
     parser.add_argument("prepared")
     parser.add_argument("out")
     parser.add_argument("--frames", type=int, default=16)
-    parser.add_argument("--variant", choices=("real", "blur", "static"), default="real")
+    parser.add_argument("--variant", default="real",
+                        choices=("real", "blur", "static", "down2", "down4"))
     args = parser.parse_args(argv)
     src, out = Path(args.prepared), Path(args.out)
     meta = read_prepared_metadata(src)

@@ -68,3 +68,22 @@ def test_static_holds_the_first_frame_and_blur_smooths(prepared, tmp_path):
     # but keeps each frame's mean (up to the border's reflection).
     assert blurred.std(axis=(1, 2)).mean() < original.std(axis=(1, 2)).mean() / 3
     np.testing.assert_allclose(blurred.mean(axis=(1, 2)), original.mean(axis=(1, 2)), atol=12)
+
+
+@pytest.mark.parametrize("kind, period", [("down2", 2), ("down4", 4)])
+def test_down_keeps_flat_frames_and_removes_detail_finer_than_its_factor(kind, period):
+    """Worked by hand: a flat frame survives the round trip, and a checkerboard of cells one
+    pixel wide, whose values alternate 0 and 200, averages to 100 in every block of the
+    lower resolution, so it comes back flat at 100."""
+    script = load_benchmark("footage_windows")
+    flat = np.full((2, SIZE, SIZE, 3), 77, np.uint8)
+    np.testing.assert_array_equal(script.variant(flat, kind), flat)
+    ys, xs = np.indices((SIZE, SIZE))
+    board = np.repeat((((ys + xs) % 2) * 200).astype(np.uint8)[None, ..., None], 3, axis=-1)
+    board = np.repeat(board, 2, axis=0)
+    np.testing.assert_array_equal(script.variant(board, kind), np.full_like(board, 100))
+    # Detail as coarse as the factor survives in part: blocks of `period` pixels, alternating
+    # 0 and 200, keep a spread.
+    blocks = np.repeat(((((ys // period) + (xs // period)) % 2) * 200).astype(np.uint8)[
+        None, ..., None], 3, axis=-1)
+    assert script.variant(blocks, kind).std() > 20  # 43.75 at down2; the board above: 0
