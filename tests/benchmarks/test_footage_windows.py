@@ -70,20 +70,23 @@ def test_static_holds_the_first_frame_and_blur_smooths(prepared, tmp_path):
     np.testing.assert_allclose(blurred.mean(axis=(1, 2)), original.mean(axis=(1, 2)), atol=12)
 
 
-@pytest.mark.parametrize("kind, period", [("down2", 2), ("down4", 4)])
-def test_down_keeps_flat_frames_and_removes_detail_finer_than_its_factor(kind, period):
+def _checkerboard(cell: int) -> np.ndarray:
+    """Two equal frames of squares `cell` pixels wide, alternating 0 and 200, in all channels."""
+    ys, xs = np.indices((SIZE, SIZE))
+    board = (((ys // cell + xs // cell) % 2) * 200).astype(np.uint8)
+    return np.repeat(np.repeat(board[None, ..., None], 3, axis=-1), 2, axis=0)
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_down_keeps_flat_frames_and_removes_detail_finer_than_its_factor(factor):
     """Worked by hand: a flat frame survives the round trip, and a checkerboard of cells one
     pixel wide, whose values alternate 0 and 200, averages to 100 in every block of the
     lower resolution, so it comes back flat at 100."""
-    script = load_benchmark("footage_windows")
+    variant = load_benchmark("footage_windows").variant
+    kind = f"down{factor}"
     flat = np.full((2, SIZE, SIZE, 3), 77, np.uint8)
-    np.testing.assert_array_equal(script.variant(flat, kind), flat)
-    ys, xs = np.indices((SIZE, SIZE))
-    board = np.repeat((((ys + xs) % 2) * 200).astype(np.uint8)[None, ..., None], 3, axis=-1)
-    board = np.repeat(board, 2, axis=0)
-    np.testing.assert_array_equal(script.variant(board, kind), np.full_like(board, 100))
-    # Detail as coarse as the factor survives in part: blocks of `period` pixels, alternating
-    # 0 and 200, keep a spread.
-    blocks = np.repeat(((((ys // period) + (xs // period)) % 2) * 200).astype(np.uint8)[
-        None, ..., None], 3, axis=-1)
-    assert script.variant(blocks, kind).std() > 20  # 43.75 at down2; the board above: 0
+    np.testing.assert_array_equal(variant(flat, kind), flat)
+    board = _checkerboard(1)
+    np.testing.assert_array_equal(variant(board, kind), np.full_like(board, 100))
+    # Detail as coarse as the factor survives in part: cells `factor` pixels wide keep a spread.
+    assert variant(_checkerboard(factor), kind).std() > 20  # 43.75 at down2; the board: 0
