@@ -104,6 +104,53 @@ def test_sampling_and_export_go_through_the_fitted_prior(tmp_path):
     np.testing.assert_allclose(after, np.asarray(expected), atol=1e-5)
 
 
+def test_tracked_codes_give_the_prior_their_weighted_gaussian():
+    # Three batches folded in with decay 0.5: weights 0.125, 0.25, 0.5 (sum 0.875), oldest
+    # first; the refreshed prior is the Gaussian of those weighted batch moments.
+    rng = np.random.default_rng(4)
+    batches = [rng.normal(size=(5, 2)) * [1.0, 3.0] + [2.0, -1.0] for _ in range(3)]
+    prior = LatentPrior(2)
+    assert not prior.refresh()  # nothing tracked yet: N(0, I) stays
+    for codes in batches:
+        prior.track(codes.astype(np.float32), decay=0.5)
+    weights = np.array([0.125, 0.25, 0.5])
+    mean = sum(w * b.mean(0) for w, b in zip(weights, batches, strict=True)) / weights.sum()
+    outer = sum(w * b.T @ b / 5 for w, b in zip(weights, batches, strict=True)) / weights.sum()
+    assert prior.refresh()
+    scale = np.asarray(prior.scale, np.float64)
+    np.testing.assert_allclose(np.asarray(prior.mean), mean, rtol=1e-5)
+    np.testing.assert_allclose(scale @ scale.T, outer - np.outer(mean, mean), rtol=1e-4)
+    # The exact fit wins from then on: refresh leaves it alone.
+    codes = rng.normal(size=(50, 2))
+    prior.fit(codes)
+    assert not prior.refresh()
+    np.testing.assert_allclose(np.asarray(prior.mean), codes.mean(0), rtol=1e-5)
+
+
+def test_an_unfinished_run_samples_and_exports_through_the_tracked_prior(tmp_path):
+    # Issue 21: a run stopped before its end (SIGTERM, Ctrl-C) never fitted its prior, so its
+    # checkpoint's samples and export drew from N(0, I) and decoded to flat grey.
+    vae = tiny_vae(learning_rate=2e-3)
+    vae.compile()
+    colours = np.random.default_rng(2).uniform(-1, 1, (16, 1, 1, 1, 3)).astype(np.float32)
+    clips = np.broadcast_to(colours, (16, 8, 16, 16, 3)).copy()
+    vae.fit(clips, batch_size=8, epochs=10, verbose=0)  # no finish_training: as if stopped
+    vae.save(tmp_path / "checkpoint.keras")
+    loaded = keras.saving.load_model(tmp_path / "checkpoint.keras")
+    loaded.export_spec()
+    prior = loaded.latent_prior
+    weight = float(prior.running_weight.numpy())
+    assert weight == pytest.approx(1 - 0.99**20, rel=1e-5)  # 20 steps folded in
+    codes = np.asarray(loaded.encoder(clips)["mean"])
+    tracked = np.asarray(prior.running_mean) / weight
+    np.testing.assert_allclose(np.asarray(prior.mean), tracked, rtol=1e-5)
+    # The codes moved away from the N(0, I) prior's mean, and the prior went their way (an
+    # average over the 20 steps, so it lags behind the last step's codes).
+    mean = codes.mean(0)
+    assert np.linalg.norm(mean) > 1
+    assert tracked @ mean / (np.linalg.norm(tracked) * np.linalg.norm(mean)) > 0.8
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="sigma must be > 0"):
         tiny_vae(sigma=0)

@@ -12,6 +12,8 @@ from vidgen_tf.models.dcgan3d.video_dcgan_generator import VideoDCGANGenerator
 
 # The encoder's log-variance is kept in this range: exp(-12) to exp(6) in variance.
 LOGVAR_RANGE = (-12.0, 6.0)
+# Decay per training step of the prior's moving averages: about the last 100 batches count.
+TRACK_DECAY = 0.99
 
 
 @keras.saving.register_keras_serializable(package="vidgen_tf")
@@ -91,6 +93,11 @@ class LatentPrior(keras.layers.Layer):
     fill N(0, I) decodes most prior draws into faint smears, and drawing from a Gaussian fit
     to the training clips' posterior means puts samples where the decoder learned.
 
+    Until that exact fit (after training), `track` keeps moving averages of the training
+    batches' posterior means and of their outer products, and `refresh` sets the prior to
+    their Gaussian: so the sample grids of every epoch, and an export of a checkpoint of a
+    run that was stopped before its end, draw where the decoder learned too.
+
     Args:
         z_dim: int >= 1. Latent size.
 
@@ -109,6 +116,16 @@ class LatentPrior(keras.layers.Layer):
                                     trainable=False, name="mean")
         self.scale = self.add_weight(shape=(self.z_dim, self.z_dim),
                                      initializer="identity", trainable=False, name="scale")
+        # Moving averages of the codes and their outer products, with the sum of the weights
+        # they were given (to undo the start at zero, as Adam does), and 1 after `fit`.
+        track = dict(initializer="zeros", trainable=False, aggregation="mean")
+        self.running_mean = self.add_weight(shape=(self.z_dim,), name="running_mean", **track)
+        self.running_outer = self.add_weight(shape=(self.z_dim, self.z_dim),
+                                             name="running_outer", **track)
+        self.running_weight = self.add_weight(shape=(), name="running_weight", **track)
+        self.fitted = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                      name="fitted")
+        self.built = True  # every weight exists: nothing to build from data
 
     def call(self, noise):
         noise = ops.cast(noise, "float32")
@@ -121,15 +138,46 @@ class LatentPrior(keras.layers.Layer):
         if codes.ndim != 2 or codes.shape[1] != self.z_dim or len(codes) <= self.z_dim:
             raise ValueError(f"the prior is fitted on more than z_dim = {self.z_dim} codes of "
                              f"{self.z_dim} values; received an array of shape {codes.shape}")
-        covariance = np.cov(codes, rowvar=False)
+        self._set(codes.mean(axis=0), np.cov(codes, rowvar=False))
+        self.fitted.assign(1.0)
+
+    def _set(self, mean, covariance) -> None:
         ridge = 1e-6 * max(float(np.trace(covariance)) / self.z_dim, 1e-12)
         scale = np.linalg.cholesky(covariance + ridge * np.eye(self.z_dim))
-        self.mean.assign(codes.mean(axis=0).astype("float32"))
+        self.mean.assign(np.asarray(mean, np.float32))
         self.scale.assign(scale.astype("float32"))
+
+    def track(self, codes, decay: float = TRACK_DECAY) -> None:
+        """Fold a batch of codes `(batch, z_dim)` into the moving averages (in the graph of a
+        training step): each average becomes decay * itself + (1 - decay) * the batch's."""
+        codes = ops.cast(codes, "float32")
+        batch = ops.cast(ops.shape(codes)[0], "float32")
+        for variable, value in (
+                (self.running_mean, ops.mean(codes, axis=0)),
+                (self.running_outer, ops.matmul(ops.transpose(codes), codes) / batch),
+                (self.running_weight, ops.ones(()))):
+            variable.assign(decay * variable + (1.0 - decay) * value)
+
+    def refresh(self) -> bool:
+        """Before the exact `fit`, set the prior to the Gaussian of the moving averages that
+        `track` keeps; returns whether it did (False once fitted, or before any step)."""
+        weight = float(self.running_weight.numpy())
+        if float(self.fitted.numpy()) or weight <= 0:
+            return False
+        mean = self.running_mean.numpy().astype(np.float64) / weight
+        outer = self.running_outer.numpy().astype(np.float64) / weight
+        covariance = outer - np.outer(mean, mean)
+        self._set(mean, (covariance + covariance.T) / 2)
+        return True
 
     def load_own_variables(self, store):
         if not len(store.keys()):
             return  # a model saved before the prior existed: it keeps N(0, I)
+        if len(store.keys()) == 2:  # saved before the moving averages: mean and scale only
+            self.mean.assign(store["0"])
+            self.scale.assign(store["1"])
+            self.fitted.assign(1.0)
+            return
         super().load_own_variables(store)
 
     def get_config(self):

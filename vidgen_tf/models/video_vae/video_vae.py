@@ -126,6 +126,7 @@ class VideoVAE(VideoTrainer):
         standard normal "z" in, a clip out."""
         from vidgen_tf.export.spec import generator_export_spec
 
+        self.latent_prior.refresh()  # an unfinished run: the moving averages' Gaussian
         return generator_export_spec(PriorDecoder(generator or self.generator,
                                                   self.latent_prior))
 
@@ -160,6 +161,10 @@ class VideoVAE(VideoTrainer):
         """The step's terms for clips `video` and standard normal `noise` `(batch, z_dim)`:
         "vae_loss" (minimised), "reconstruction_loss", "kl", "neg_elbo" (see the class
         docstring), each a float32 scalar averaged over the batch."""
+        return self._terms_and_codes(video, noise, step, training)[0]
+
+    def _terms_and_codes(self, video, noise, step, training=True) -> tuple[dict, object]:
+        """`losses_of`'s terms, and the posterior means `(batch, z_dim)` of the clips."""
         video = ops.cast(video, "float32")
         posterior = self.encoder(video, training=training)
         z = reparameterize(posterior["mean"], posterior["logvar"], noise)
@@ -170,7 +175,8 @@ class VideoVAE(VideoTrainer):
         weight = kl_weight(step, self.beta, self.kl_warmup_steps)
         return {"vae_loss": ops.mean(nll + weight * kl) / values,
                 "reconstruction_loss": ops.mean(ops.square(video - decoded)),
-                "kl": ops.mean(kl), "neg_elbo": ops.mean(nll + kl) / self.frames}
+                "kl": ops.mean(kl), "neg_elbo": ops.mean(nll + kl) / self.frames}, \
+            posterior["mean"]
 
     def train_step(self, data):
         video = self.real_videos(data)
@@ -178,11 +184,12 @@ class VideoVAE(VideoTrainer):
         noise = tf.random.stateless_normal((ops.shape(video)[0], self.z_dim),
                                            self.keyed_seed("posterior", step))
         with tf.GradientTape(persistent=True) as tape:
-            terms = self.losses_of(video, noise, step)
+            terms, codes = self._terms_and_codes(video, noise, step)
             scaled = self.for_gradients(terms["vae_loss"], self.generator_optimizer)
         self.apply_gradients(tape, scaled, self.encoder, self.encoder_optimizer)
         self.apply_gradients(tape, scaled, self.generator, self.generator_optimizer)
         del tape
+        self.latent_prior.track(ops.stop_gradient(codes))
         return self.record(**terms)
 
     def get_config(self):
