@@ -127,6 +127,15 @@ def test_tracked_codes_give_the_prior_their_weighted_gaussian():
     np.testing.assert_allclose(np.asarray(prior.mean), codes.mean(0), rtol=1e-5)
 
 
+def test_a_prior_saved_before_the_moving_averages_loads_its_mean_and_scale():
+    # A .keras from 0.1.18 or earlier stores two variables for the prior: mean and scale.
+    prior = LatentPrior(2)
+    mean, scale = np.array([1.0, -2.0], np.float32), np.array([[2, 0], [1, 3]], np.float32)
+    prior.load_own_variables({"0": mean, "1": scale})
+    np.testing.assert_array_equal(prior(np.array([[1.0, 1.0]], np.float32)), [[3.0, 2.0]])
+    assert not prior.refresh()  # no moving averages: the stored prior stays
+
+
 def test_an_unfinished_run_samples_and_exports_through_the_tracked_prior(tmp_path):
     # Issue 21: a run stopped before its end (SIGTERM, Ctrl-C) never fitted its prior, so its
     # checkpoint's samples and export drew from N(0, I) and decoded to flat grey.

@@ -146,7 +146,6 @@ def model_shape(spec: str, kind: str, exported=None) -> tuple[int, int]:
     return int(kwargs.get("frames", 0)) or None, int(kwargs.get("size", 0)) or None
 
 
-
 def data_labels(spec: str, num: int, class_names: list[str], frames: int, size: int,
                 seed: int, notes: list[str]):
     """The class names of `num` clips of a dataset (fewer if it holds fewer, then repeated

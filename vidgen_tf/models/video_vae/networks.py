@@ -176,7 +176,6 @@ class LatentPrior(keras.layers.Layer):
         if len(store.keys()) == 2:  # saved before the moving averages: mean and scale only
             self.mean.assign(store["0"])
             self.scale.assign(store["1"])
-            self.fitted.assign(1.0)
             return
         super().load_own_variables(store)
 
