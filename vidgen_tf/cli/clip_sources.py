@@ -71,6 +71,7 @@ def export_batches(generator, num: int, frames: int | None, seed: int, real: str
     import numpy as np
 
     conditions = {}
+    video = generator.manifest["video"]
     if "text" in generator.conditions:
         captions = generator.manifest.get("conditioning", {}).get("captions") or []
         if not captions:
@@ -79,13 +80,11 @@ def export_batches(generator, num: int, frames: int | None, seed: int, real: str
         conditions["prompt"] = [captions[i % len(captions)] for i in range(num)]
         notes.append(f"prompts: the export's {len(captions)} training captions in turn")
     if "first_frame" in generator.conditions:
-        video = generator.manifest["video"]
         firsts = [b[:, 0] for b in data_batches(real, num, 1, video["height"], seed + 2, [])]
         conditions["first_frame"] = np.concatenate(firsts)[:num]
         notes.append(f"first frames: {num} clips of {real} (seed {seed + 2}, not the real "
                      "side's clips)")
     if "label" in generator.conditions:
-        video = generator.manifest["video"]
         labels = data_labels(real, num, generator.class_names, video["frames"],
                              video["height"], seed + 3, notes)
         if labels is not None:
@@ -152,6 +151,8 @@ def data_labels(spec: str, num: int, class_names: list[str], frames: int, size: 
     in turn), drawn with `seed`: labels for a label-conditioned export that follow the data's
     class frequencies. None, with a note, when the data's classes are not all among the
     export's `class_names`: the runtime then draws labels uniformly."""
+    from collections import Counter
+
     import numpy as np
 
     from vidgen_tf.data.builtin import BUILTIN_DATASETS
@@ -176,8 +177,8 @@ def data_labels(spec: str, num: int, class_names: list[str], frames: int, size: 
     if not drawn:
         raise VidgenError(f"{spec} holds no clips to draw labels from")
     labels = np.asarray([drawn[i % len(drawn)] for i in range(num)], dtype=object)
-    counts = ", ".join(f"{name} {int(np.sum(labels == name))}" for name in data_names
-                       if np.any(labels == name))
+    count = Counter(labels.tolist())
+    counts = ", ".join(f"{name} {count[name]}" for name in data_names if count[name])
     notes.append(f"labels: the classes of {min(len(drawn), num)} clips of {spec} (seed {seed}, "
                  f"not the real side's clips): {counts}")
     return labels
