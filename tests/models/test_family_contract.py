@@ -50,7 +50,8 @@ RUNTIME_CONDITIONS = {
 
 
 # Model options that change the exported graphs, each checked as a case of its own.
-VARIANTS = {"tdvae": {"content": {"content": True}}}
+VARIANTS = {"tdvae": {"content": {"content": True}},
+            "mocogan": {"resize": {"upsample": "resize"}}}
 
 
 @dataclasses.dataclass(frozen=True)

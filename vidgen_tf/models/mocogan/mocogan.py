@@ -123,6 +123,8 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
         r1_weight: float >= 0, default 0. gamma of the R1 penalty (Mescheder et al. 2018):
             both discriminator losses add gamma / 2 times the mean squared norm of their
             gradient on real inputs. 0 disables it.
+        upsample: "transpose" (default, the paper's) or "resize". Used only when the generator
+            is built here: how its layers double the frame (see `MoCoGANGenerator`).
         generator_learning_rate, discriminator_learning_rate: float, default 2e-4 each. The
             learning rates of the default optimizers (`compile` without optimizers); unequal
             rates are the two time-scale update rule (TTUR, Heusel et al. 2017).
@@ -163,7 +165,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
                  gp_weight: float = 10.0, noise_sigma: float = 0.0, minibatch_std: bool = False,
                  spectral_norm: bool = False, discriminator_filters: int | None = None,
                  discriminator_head: str = "patch", diff_augment: str = "",
-                 r1_weight: float = 0.0,
+                 r1_weight: float = 0.0, upsample: str = "transpose",
                  generator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  discriminator_learning_rate: float = DEFAULT_LEARNING_RATE,
                  adam_betas: tuple[float, float] = DEFAULT_BETAS, generator_ema: float = 0.0,
@@ -195,7 +197,8 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
         self.generator = generator or MoCoGANGenerator(
             frames=frames, size=size, content_dim=content_dim, motion_dim=motion_dim,
             noise_dim=noise_dim, num_classes=num_classes, base_filters=base_filters,
-            conditions=conditions, condition_dim=condition_dim, vocab_size=vocab_size)
+            conditions=conditions, condition_dim=condition_dim, vocab_size=vocab_size,
+            upsample=upsample)
         g = self.generator
         ndf = discriminator_filters or base_filters
         judged = tuple(c for c in g.conditions if c in ("label", "text"))
@@ -240,6 +243,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
         self.discriminator_head = discriminator_head
         self.diff_augment = diff_augment
         self.r1_weight = r1_weight
+        self.upsample = getattr(g, "upsample", upsample)
         self.generator_learning_rate = generator_learning_rate
         self.discriminator_learning_rate = discriminator_learning_rate
         self.adam_betas = tuple(adam_betas)
@@ -416,7 +420,7 @@ class MoCoGAN(ConditionalGAN, MoCoGANDraws, GANTrainer):
             noise_sigma=self.noise_sigma, minibatch_std=self.minibatch_std,
             spectral_norm=self.spectral_norm, discriminator_filters=self.discriminator_filters,
             discriminator_head=self.discriminator_head, diff_augment=self.diff_augment,
-            r1_weight=self.r1_weight,
+            r1_weight=self.r1_weight, upsample=self.upsample,
             generator_learning_rate=self.generator_learning_rate,
             discriminator_learning_rate=self.discriminator_learning_rate,
             adam_betas=list(self.adam_betas), generator_ema=self.generator_ema,

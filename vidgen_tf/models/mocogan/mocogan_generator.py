@@ -7,6 +7,7 @@ from keras import layers, ops
 
 from vidgen_tf.layers.condition_encoder import INPUT_NAMES, ConditionEncoder, check_conditions
 from vidgen_tf.layers.conv_plan import spatial_doublings
+from vidgen_tf.layers.resize_conv import check_upsample, make_upsampling
 
 
 def _tiny():
@@ -21,8 +22,9 @@ class MoCoGANGenerator(keras.Model):
     Follows MoCoGAN (Tulyakov et al. 2018): a clip is a path in latent space. The content
     code is fixed over the clip; a GRU turns per-frame noise into motion codes; each frame
     `z_t = [content, motion_t, one_hot(label)]` goes through a 2D DCGAN image generator
-    (a dense projection to 4x4, then stride-2 Conv2DTranspose + BatchNorm + ReLU, then
-    tanh). Frames are rendered all at once by folding time into the batch.
+    (a dense projection to 4x4, then layers that double the frame, stride-2 Conv2DTranspose
+    or `upsample="resize"`, + BatchNorm + ReLU, then tanh). Frames are rendered all at once
+    by folding time into the batch.
 
     The number of frames comes from the time axis of the "motion" input, not from `frames`:
     the GRU is causal, so a longer motion input extends a clip without changing its start.
@@ -58,6 +60,11 @@ class MoCoGANGenerator(keras.Model):
             map, in pixels), added to the generator's loss in training (`add_loss`). A
             uniform flow moves a shape without bending it and costs nothing; a flow that
             varies over a shape smears it.
+        upsample: "transpose" (default, the paper's) or "resize". How each layer doubles the
+            frame: a stride-2 4x4 Conv2DTranspose, or nearest-neighbour upsampling and a 3x3
+            conv (`ResizeConv2D`), which makes no checkerboard (Odena et al. 2016). On real
+            footage "resize" scored better at equal CPU time (docs/training.md); models saved
+            before it existed load as "transpose".
 
     Call:
         inputs: a dict of noise, all randomness of the model (the graph has no random op):
@@ -83,7 +90,7 @@ class MoCoGANGenerator(keras.Model):
                  motion_dim: int = 10, noise_dim: int = 10, num_classes: int = 0,
                  base_filters: int = 64, channels: int = 3, conditions=(),
                  condition_dim: int = 32, vocab_size: int = 0, first_frame_warp: bool = True,
-                 flow_smoothness: float = 1.0, **kwargs):
+                 flow_smoothness: float = 1.0, upsample: str = "transpose", **kwargs):
         super().__init__(**kwargs)
         conditions = check_conditions(conditions, "MoCoGAN")
         if num_classes and conditions and "label" not in conditions:
@@ -111,6 +118,7 @@ class MoCoGANGenerator(keras.Model):
                              f"flow_smoothness={flow_smoothness}")
         self.first_frame_warp = bool(first_frame_warp)
         self.flow_smoothness = flow_smoothness
+        self.upsample = check_upsample(upsample, "MoCoGAN")
         doublings = spatial_doublings(size, "mocogan")
         top_filters = base_filters * 2 ** (doublings - 1)
 
@@ -128,14 +136,13 @@ class MoCoGANGenerator(keras.Model):
         self.blocks = []
         for i in range(min(doublings - 1, 1) if warp else doublings - 1):
             self.blocks.append((
-                layers.Conv2DTranspose(top_filters // 2 ** (i + 1), 4, strides=2, padding="same",
-                                       use_bias=False, name=f"up{i}"),
+                make_upsampling(upsample, top_filters // 2 ** (i + 1), use_bias=False,
+                                name=f"up{i}"),
                 layers.BatchNormalization(synchronized=True, name=f"up{i}_norm"),
             ))
         self.to_frame = self.output_activation = self.warp_head = self.warp_shift = None
         if not warp:
-            self.to_frame = layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
-                                                   name="to_frame")
+            self.to_frame = make_upsampling(upsample, channels, name="to_frame")
             self.output_activation = layers.Activation("tanh", dtype="float32", name="tanh")
         else:
             # A flow per pixel of the coarse map, upsampled: a coarse field moves whole
@@ -321,7 +328,7 @@ class MoCoGANGenerator(keras.Model):
                       channels=self.channels, conditions=list(self.conditions),
                       condition_dim=self.condition_dim, vocab_size=self.vocab_size,
                       first_frame_warp=self.first_frame_warp,
-                      flow_smoothness=self.flow_smoothness)
+                      flow_smoothness=self.flow_smoothness, upsample=self.upsample)
         return config
 
     @classmethod
