@@ -6,7 +6,7 @@ it themselves, and the names below are resolved lazily on first use.
 
 import os
 
-__version__ = "0.1.19"
+__version__ = "0.1.20"
 
 # TensorFlow turns its oneDNN CPU kernels on by default only on CPUs with AVX-512 VNNI, BF16
 # or AMX. On AVX2-only CPUs it falls back to Eigen kernels, whose transposed and 3D
